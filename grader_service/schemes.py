@@ -1,0 +1,332 @@
+"""Reward schemes: pure functions from criterion verdicts to a scalar reward.
+
+Notation (README, "Reward schemes"): for points p_i and verdicts m_i ∈ {0, 1},
+s = Σ_{p_i>0} p_i m_i / Σ_{p_i>0} p_i (points-weighted share of positive criteria met),
+ρ = Σ_{p_i<0} |p_i| m_i / Σ_{p_i<0} |p_i| (share of pitfall weight met; 0 without pitfalls),
+n = number of criteria. Every scheme scores a *matrix* of verdict vectors at once so that the
+expectation under soft judgements (exact enumeration or Monte Carlo) is one vectorised call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import Category, Criterion
+
+# ---------------------------------------------------------------- parameters
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HealthBenchParams(_Params):
+    clip: bool = Field(False, description="clip each item's score to [0, 1] (HealthBench clips only the mean)")
+
+
+class RarExplicitParams(_Params):
+    weights: Literal["auto", "category", "points"] = Field(
+        "auto", description="'auto': by category when every criterion has one, else by |points|"
+    )
+    essential: float = Field(1.0, ge=0)
+    important: float = Field(0.7, ge=0)
+    optional: float = Field(0.3, ge=0)
+    pitfall: float = Field(0.9, ge=0)
+
+
+class RarImplicitParams(_Params):
+    pass
+
+
+class HybridParams(_Params):
+    coverage_weight: float = Field(15.0, ge=0, description="multiplies s")
+    pitfall_weight: float = Field(4.5, ge=0, description="multiplies ρ")
+    bonus: float = Field(5.0, ge=0, description="added when every positive criterion is met and no pitfall is")
+
+
+class ComplexityParams(_Params):
+    scale: float = Field(20.0, ge=0)
+    exponent: float = Field(1.2, gt=0)
+    pitfall_penalty: float = Field(0.5, ge=0, description="ŝ = max(0, s − pitfall_penalty·ρ)")
+    complexity_coef: float = Field(0.2, ge=0)
+    complexity_ref: float = Field(25.0, gt=0, description="n at which the complexity factor reaches 1+coef")
+    max_reward: float = Field(25.0, gt=0)
+
+
+# ---------------------------------------------------------------- typed input
+
+
+@dataclass(frozen=True)
+class ScoringRubric:
+    """The numbers a scheme needs from a rubric, as arrays."""
+
+    points: np.ndarray  # (n,)
+    categories: tuple[Category | None, ...]
+
+    @classmethod
+    def from_criteria(cls, criteria: Sequence[Criterion]) -> ScoringRubric:
+        return cls(
+            points=np.asarray([c.points for c in criteria], dtype=float),
+            categories=tuple(c.category for c in criteria),
+        )
+
+    @property
+    def n(self) -> int:
+        return int(self.points.shape[0])
+
+    @property
+    def positive(self) -> np.ndarray:
+        return self.points > 0
+
+    @property
+    def negative(self) -> np.ndarray:
+        return self.points < 0
+
+
+class RubricNotScorable(ValueError):
+    """The rubric cannot be scored by this scheme (e.g. no positive criterion)."""
+
+
+def _positive_total(r: ScoringRubric) -> float:
+    total = float(r.points[r.positive].sum())
+    if total <= 0:
+        raise RubricNotScorable("the rubric has no criterion with positive points")
+    return total
+
+
+def coverage(met: np.ndarray, r: ScoringRubric) -> np.ndarray:
+    """s for each row of `met` (shape (m, n))."""
+    pos = np.where(r.positive, r.points, 0.0)
+    return met @ pos / _positive_total(r)
+
+
+def pitfall_share(met: np.ndarray, r: ScoringRubric) -> np.ndarray:
+    """ρ for each row of `met`; 0 when the rubric has no pitfall."""
+    neg = np.where(r.negative, -r.points, 0.0)
+    total = float(neg.sum())
+    if total == 0:
+        return np.zeros(met.shape[0])
+    return met @ neg / total
+
+
+# ---------------------------------------------------------------- linear schemes
+
+
+def healthbench_linear(r: ScoringRubric, params: HealthBenchParams) -> tuple[float, np.ndarray]:
+    """reward = a + c·m: Σ points of met criteria / Σ positive points."""
+    return 0.0, r.points / _positive_total(r)
+
+
+def rar_weights(r: ScoringRubric, params: RarExplicitParams) -> np.ndarray:
+    mode = params.weights
+    if mode == "auto":
+        mode = "category" if all(c is not None for c in r.categories) else "points"
+    if mode == "points":
+        return np.abs(r.points)
+    by_cat = {
+        Category.essential: params.essential,
+        Category.important: params.important,
+        Category.optional: params.optional,
+        Category.pitfall: params.pitfall,
+    }
+    missing = [i for i, c in enumerate(r.categories) if c is None]
+    if missing:
+        raise RubricNotScorable(f"weights='category' but criteria {missing} have no category")
+    return np.asarray([by_cat[c] for c in r.categories], dtype=float)
+
+
+def rar_explicit_linear(r: ScoringRubric, params: RarExplicitParams) -> tuple[float, np.ndarray]:
+    """Σ w_j c_j / Σ w_j with c_j = m_j (positive) or 1 − m_j (pitfall): a pitfall avoided earns its weight."""
+    w = rar_weights(r, params)
+    total = float(w.sum())
+    if total <= 0:
+        raise RubricNotScorable("rar_explicit weights sum to zero")
+    sign = np.where(r.negative, -1.0, 1.0)
+    return float(w[r.negative].sum()) / total, sign * w / total
+
+
+def _linear(fn: Callable[[ScoringRubric, Any], tuple[float, np.ndarray]]) -> Callable[..., np.ndarray]:
+    def score(met: np.ndarray, r: ScoringRubric, params: Any) -> np.ndarray:
+        a, c = fn(r, params)
+        return a + met @ c
+
+    return score
+
+
+def healthbench_score(met: np.ndarray, r: ScoringRubric, params: HealthBenchParams) -> np.ndarray:
+    a, c = healthbench_linear(r, params)
+    out = a + met @ c
+    return np.clip(out, 0.0, 1.0) if params.clip else out
+
+
+rar_explicit_score = _linear(rar_explicit_linear)
+
+
+# ---------------------------------------------------------------- seed-paper schemes
+
+
+def hybrid_score(met: np.ndarray, r: ScoringRubric, params: HybridParams) -> np.ndarray:
+    """max(0, 15·s − 4.5·ρ) + 5·[all positive met ∧ no pitfall met]; range [0, 20] at defaults."""
+    s = coverage(met, r)
+    rho = pitfall_share(met, r)
+    all_pos = met[:, r.positive].all(axis=1)
+    no_pit = ~met[:, r.negative].astype(bool).any(axis=1)
+    base = np.maximum(0.0, params.coverage_weight * s - params.pitfall_weight * rho)
+    return base + params.bonus * (all_pos & no_pit)
+
+
+def complexity_factor(n: int, params: ComplexityParams) -> float:
+    return 1.0 + params.complexity_coef * math.log(1 + n) / math.log(1 + params.complexity_ref)
+
+
+def complexity_score(met: np.ndarray, r: ScoringRubric, params: ComplexityParams) -> np.ndarray:
+    """20·ŝ^1.2·(1 + 0.2·ln(1+n)/ln 26), ŝ = max(0, s − 0.5·ρ), clipped to [0, 25]."""
+    s_hat = np.maximum(0.0, coverage(met, r) - params.pitfall_penalty * pitfall_share(met, r))
+    raw = params.scale * s_hat**params.exponent * complexity_factor(r.n, params)
+    return np.clip(raw, 0.0, params.max_reward)
+
+
+# ---------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name: str
+    params: type[_Params]
+    score: Callable[[np.ndarray, ScoringRubric, Any], np.ndarray] | None
+    linear: Callable[[ScoringRubric, Any], tuple[float, np.ndarray]] | None
+    description: str
+    reward_range: tuple[float | None, float | None]
+    per_criterion: bool = True
+
+    def linear_for(self, params: Any) -> Callable[[ScoringRubric, Any], tuple[float, np.ndarray]] | None:
+        if self.name == "healthbench" and params.clip:
+            return None
+        return self.linear
+
+
+SCHEMES: dict[str, Scheme] = {
+    "healthbench": Scheme(
+        "healthbench",
+        HealthBenchParams,
+        healthbench_score,
+        healthbench_linear,
+        "Σ points of met criteria / Σ positive points (negative when pitfalls outweigh)",
+        (None, 1.0),
+    ),
+    "rar_explicit": Scheme(
+        "rar_explicit",
+        RarExplicitParams,
+        rar_explicit_score,
+        rar_explicit_linear,
+        "Rubrics as Rewards, explicit: Σ w_j c_j / Σ w_j, a pitfall avoided earns its weight",
+        (0.0, 1.0),
+    ),
+    "rar_implicit": Scheme(
+        "rar_implicit",
+        RarImplicitParams,
+        None,
+        None,
+        "Rubrics as Rewards, implicit: one Likert judgement (1-10) of the whole rubric → (rating − 1)/9",
+        (0.0, 1.0),
+        per_criterion=False,
+    ),
+    "hybrid": Scheme(
+        "hybrid",
+        HybridParams,
+        hybrid_score,
+        None,
+        "seed paper: max(0, 15·s − 4.5·ρ) + 5·[all positive met and no pitfall met]",
+        (0.0, 20.0),
+    ),
+    "complexity": Scheme(
+        "complexity",
+        ComplexityParams,
+        complexity_score,
+        None,
+        "seed paper: 20·ŝ^1.2·(1 + 0.2·ln(1+n)/ln 26), ŝ = max(0, s − 0.5·ρ), clipped to [0, 25]",
+        (0.0, 25.0),
+    ),
+}
+
+
+def parse_params(scheme: str, raw: dict[str, Any]) -> _Params:
+    """Validate scheme parameters; raises pydantic.ValidationError naming the field."""
+    return SCHEMES[scheme].params.model_validate(raw)
+
+
+# ---------------------------------------------------------------- expectation under soft verdicts
+
+
+@dataclass(frozen=True)
+class RewardEstimate:
+    mean: float
+    std: float
+    method: Literal["exact", "closed_form", "enumeration", "monte_carlo"]
+
+
+def hard_reward(met: Sequence[bool], r: ScoringRubric, scheme: str, params: Any) -> float:
+    spec = SCHEMES[scheme]
+    assert spec.score is not None, f"{scheme} is not scored per criterion"
+    return float(spec.score(np.asarray([met], dtype=float), r, params)[0])
+
+
+def expected_reward(
+    p_met: Sequence[float],
+    r: ScoringRubric,
+    scheme: str,
+    params: Any,
+    *,
+    enum_max: int = 12,
+    mc_samples: int = 8192,
+    seed: int = 0,
+) -> RewardEstimate:
+    """Mean and std of the reward when criterion i is met independently with probability p_met[i]."""
+    spec = SCHEMES[scheme]
+    assert spec.score is not None, f"{scheme} is not scored per criterion"
+    p = np.clip(np.asarray(p_met, dtype=float), 0.0, 1.0)
+    uncertain = np.flatnonzero((p > 0) & (p < 1))
+    if uncertain.size == 0:
+        return RewardEstimate(float(spec.score(p[None, :], r, params)[0]), 0.0, "exact")
+    linear = spec.linear_for(params)
+    if linear is not None:
+        a, c = linear(r, params)
+        mean = a + float(p @ c)
+        var = float(np.sum(c**2 * p * (1 - p)))
+        return RewardEstimate(mean, math.sqrt(max(var, 0.0)), "closed_form")
+    base = (p >= 1).astype(float)
+    k = uncertain.size
+    if k <= enum_max:
+        bits = ((np.arange(2**k)[:, None] >> np.arange(k)[None, :]) & 1).astype(float)
+        pu = p[uncertain]
+        weights = np.prod(np.where(bits == 1, pu, 1 - pu), axis=1)
+        method: Literal["enumeration", "monte_carlo"] = "enumeration"
+    else:
+        rng = np.random.default_rng(seed)
+        bits = (rng.random((mc_samples, k)) < p[uncertain]).astype(float)
+        weights = np.full(mc_samples, 1.0 / mc_samples)
+        method = "monte_carlo"
+    met = np.repeat(base[None, :], bits.shape[0], axis=0)
+    met[:, uncertain] = bits
+    values = spec.score(met, r, params)
+    mean = float(weights @ values)
+    var = float(weights @ (values - mean) ** 2)
+    return RewardEstimate(mean, math.sqrt(max(var, 0.0)), method)
+
+
+def likert_reward(rating_probs: dict[int, float]) -> RewardEstimate:
+    """rar_implicit: (rating − 1)/9 under a distribution over ratings 1..10."""
+    total = sum(rating_probs.values())
+    if total <= 0:
+        raise RubricNotScorable("empty rating distribution")
+    values = np.asarray([(k - 1) / 9 for k in rating_probs])
+    w = np.asarray(list(rating_probs.values())) / total
+    mean = float(w @ values)
+    std = math.sqrt(max(float(w @ (values - mean) ** 2), 0.0))
+    return RewardEstimate(mean, std, "exact" if std == 0 else "closed_form")

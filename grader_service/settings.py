@@ -1,0 +1,47 @@
+"""Grader settings: environment variables prefixed GRADER_ (or a .env file)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import JudgeMode
+
+
+class GraderSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRADER_", env_file=".env", extra="ignore")
+
+    # judge endpoint (any OpenAI-compatible server)
+    judge_base_url: str = "http://localhost:8000/v1"
+    judge_api_key: SecretStr | None = None
+    judge_model: str = "judge"
+    judge_mode: JudgeMode = JudgeMode.verdict
+    judge_template: str = "default"
+    judge_samples: int = Field(5, ge=1, le=32)
+    judge_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    judge_sample_temperature: float = Field(1.0, ge=0.0, le=2.0)
+    judge_max_tokens: int = Field(512, ge=1)
+    judge_top_logprobs: int = Field(10, ge=1, le=20)
+
+    # failure handling
+    judge_concurrency: int = Field(64, ge=1, description="global cap on judge calls in flight")
+    judge_timeout_s: float = Field(60.0, gt=0)
+    judge_max_attempts: int = Field(4, ge=1, le=20)
+    judge_backoff_initial_s: float = Field(0.5, ge=0)
+    judge_backoff_max_s: float = Field(8.0, ge=0)
+    judge_max_reparse: int = Field(2, ge=0, le=10)
+
+    # request limits
+    max_items: int = Field(1024, ge=1)
+    max_criteria: int = Field(64, ge=1)
+    max_text_chars: int = Field(200_000, ge=1)
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+
+    # reward math
+    enum_max: int = Field(12, ge=0, le=20, description="exact enumeration up to 2^enum_max verdict vectors")
+    mc_samples: int = Field(8192, ge=16)
+
+    cache_size: int = Field(100_000, ge=0)
+    api_key: SecretStr | None = Field(None, description="bearer token clients must send (unset: open)")
+    host: str = "0.0.0.0"
+    port: int = 8080

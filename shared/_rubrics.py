@@ -1,0 +1,102 @@
+"""Loaders that turn each real rubric format into our `Criterion` list.
+
+Formats:
+- RaR-Medicine (Hugging Face schema): ``rubric: [{description, title, weight}]``, ``question``.
+- The seed paper's heart subset: ``rubrics: [{criterion, points, title}]``, ``prompt`` (chat list).
+- HealthBench: ``rubrics: [{criterion, points, tags}]``, multi-turn ``prompt``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from shared._schemas import Criterion, Message
+
+RecordFormat = Literal["rar_medicine", "heart_subset", "healthbench"]
+
+
+class RubricFormatError(ValueError):
+    """A record or rubric that no loader understands."""
+
+
+def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
+    """One rubric item in any supported format (or ours) → `Criterion`."""
+    if "criterion" in item and "points" in item:
+        tags = list(item.get("tags") or [])
+        if item.get("title"):
+            tags.append(f"title:{item['title']}")
+        return Criterion(
+            criterion=item["criterion"],
+            points=item["points"],
+            category=item.get("category"),
+            id=item.get("id"),
+            tags=tags,
+        )
+    if "description" in item and "weight" in item:
+        tags = [f"title:{item['title']}"] if item.get("title") else []
+        return Criterion(criterion=item["description"], points=item["weight"], id=item.get("id"), tags=tags)
+    raise RubricFormatError(
+        f"rubric item needs 'criterion'+'points' or 'description'+'weight', got keys {sorted(item)}"
+    )
+
+
+def load_rubric(value: Any) -> list[Criterion]:
+    """A rubric column value (list of items, a JSON string of one, or a whole record) → criteria."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise RubricFormatError(f"rubric string is not JSON: {e}") from e
+    if isinstance(value, Mapping):
+        return rubric_from_record(value)
+    if not isinstance(value, Iterable):
+        raise RubricFormatError(f"rubric must be a list of items, got {type(value).__name__}")
+    items = [criterion_from_item(x) for x in value]
+    if not items:
+        raise RubricFormatError("rubric is empty")
+    return items
+
+
+def detect_format(record: Mapping[str, Any]) -> RecordFormat:
+    if isinstance(record.get("rubric"), list):
+        return "rar_medicine"
+    rubrics = record.get("rubrics")
+    if isinstance(rubrics, list) and rubrics:
+        first = rubrics[0]
+        if "tags" in first or "prompt_id" in record:
+            return "healthbench"
+        return "heart_subset"
+    raise RubricFormatError(f"cannot tell the record's format from keys {sorted(record)}")
+
+
+def rubric_from_record(record: Mapping[str, Any]) -> list[Criterion]:
+    fmt = detect_format(record)
+    items = record["rubric"] if fmt == "rar_medicine" else record["rubrics"]
+    return [criterion_from_item(x) for x in items]
+
+
+def prompt_from_record(record: Mapping[str, Any]) -> list[Message]:
+    """The conversation to answer: HealthBench and heart-subset chat lists are kept whole."""
+    prompt = record.get("prompt")
+    if isinstance(prompt, list) and prompt:
+        return [Message(role=m["role"], content=m["content"]) for m in prompt]
+    if isinstance(prompt, str) and prompt:
+        return [Message(role="user", content=prompt)]
+    if record.get("question"):
+        return [Message(role="user", content=record["question"])]
+    raise RubricFormatError("record has neither 'prompt' nor 'question'")
+
+
+def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as e:
+                raise RubricFormatError(f"{path}:{n}: not JSON: {e}") from e

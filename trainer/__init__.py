@@ -1,0 +1,1 @@
+"""GRPO trainer with rubric rewards from the grader service (TRL + peft)."""
