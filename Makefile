@@ -34,6 +34,7 @@ format:
 
 bench:
 	$(PY) bench/bench_grader.py
+	$(PY) bench/bench_client.py
 
 serve:
 	$(PY) -m grader_service

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import time
-from collections import defaultdict
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,11 +27,11 @@ from shared import (
     GradeItem,
     GradeRequest,
     GradeResponse,
-    GroupStats,
     ItemResult,
     JudgeMode,
     OnJudgeError,
     Usage,
+    group_stats,
 )
 
 
@@ -193,30 +191,6 @@ async def grade_item(
         skipped_criteria=skipped if reward is not None else 0,
         usage=usage,
     )
-
-
-def group_stats(results: list[ItemResult]) -> dict[str, GroupStats]:
-    """Per group_id: mean and (population) std over scored items, and whether the variance is zero."""
-    by_group: dict[str, list[ItemResult]] = defaultdict(list)
-    for r in results:
-        if r.group_id is not None:
-            by_group[r.group_id].append(r)
-    out = {}
-    for gid, members in by_group.items():
-        rewards = [r.reward for r in members if r.reward is not None]
-        if rewards:
-            mean = sum(rewards) / len(rewards)
-            std = math.sqrt(sum((x - mean) ** 2 for x in rewards) / len(rewards))
-        else:
-            mean = std = None
-        out[gid] = GroupStats(
-            n=len(members),
-            n_scored=len(rewards),
-            mean=mean,
-            std=std,
-            zero_variance=len(rewards) >= 2 and std is not None and std <= 1e-12,
-        )
-    return out
 
 
 async def grade(request: GradeRequest, judge: Judge, settings: GraderSettings) -> GradeResponse:

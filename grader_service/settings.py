@@ -45,3 +45,4 @@ class GraderSettings(BaseSettings):
     api_key: SecretStr | None = Field(None, description="bearer token clients must send (unset: open)")
     host: str = "0.0.0.0"
     port: int = 8080
+    workers: int = Field(1, ge=1, description="uvicorn worker processes (multi-core hosts)")

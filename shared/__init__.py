@@ -1,6 +1,16 @@
 """The grading contract (schemas, rubric loaders) and the async batched grader client."""
 
 from shared._categories import Category, infer_category, split_prefix
+from shared._client import (
+    AsyncGraderClient,
+    ClientSettings,
+    GraderClient,
+    GraderDeadlineExceeded,
+    GraderError,
+    GraderRequestError,
+    GraderUnavailable,
+)
+from shared._groups import group_stats
 from shared._rubrics import (
     RubricFormatError,
     criterion_from_item,
@@ -31,7 +41,9 @@ from shared._schemas import (
 )
 
 __all__ = [
+    "AsyncGraderClient",
     "Category",
+    "ClientSettings",
     "Criterion",
     "CriterionResult",
     "ErrorType",
@@ -39,6 +51,11 @@ __all__ = [
     "GradeItem",
     "GradeRequest",
     "GradeResponse",
+    "GraderClient",
+    "GraderDeadlineExceeded",
+    "GraderError",
+    "GraderRequestError",
+    "GraderUnavailable",
     "GroupStats",
     "ItemResult",
     "JudgeMode",
@@ -52,6 +69,7 @@ __all__ = [
     "Usage",
     "criterion_from_item",
     "detect_format",
+    "group_stats",
     "infer_category",
     "load_rubric",
     "prompt_from_record",

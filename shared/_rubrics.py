@@ -24,7 +24,7 @@ class RubricFormatError(ValueError):
 
 def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
     """One rubric item in any supported format (or ours) → `Criterion`."""
-    if "criterion" in item and "points" in item:
+    if item.get("criterion") is not None and item.get("points") is not None:
         tags = list(item.get("tags") or [])
         if item.get("title"):
             tags.append(f"title:{item['title']}")
@@ -35,7 +35,7 @@ def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
             id=item.get("id"),
             tags=tags,
         )
-    if "description" in item and "weight" in item:
+    if item.get("description") is not None and item.get("weight") is not None:
         tags = [f"title:{item['title']}"] if item.get("title") else []
         return Criterion(criterion=item["description"], points=item["weight"], id=item.get("id"), tags=tags)
     raise RubricFormatError(

@@ -6,6 +6,7 @@ fault injection and benchmarks; the llama.cpp test covers a real model.
 
 Decision rule for one criterion:
 - a directive ``[p=0.7]`` in the criterion text fixes P(met) = 0.7;
+- a directive ``[contains=xy]`` makes it met (P = 1) iff the response contains "xy", else P = 0;
 - otherwise P(met) is the share of the criterion's content words (5+ letters) found in the response,
   pushed to 0.9 / 0.1 around 0.5.
 Fault directives in the criterion text: ``[fault=500]``, ``[fault=429]``, ``[fault=slow]`` (sleeps
@@ -33,6 +34,7 @@ _CRITERION = re.compile(r"\nCriterion \((?:reward|penalty)\):\n(.*?)\n\n(?:Expla
 _RUBRIC_LINE = re.compile(r"^\d+\. \[(reward|penalty), ([\d.]+) points\] (.*)$", re.M)
 _P = re.compile(r"\[p=([\d.]+)\]")
 _FAULT = re.compile(r"\[fault=([\w-]+)\]")
+_CONTAINS = re.compile(r"\[contains=([^\]]+)\]")
 _WORD = re.compile(r"[a-z]{5,}")
 _STOP = {
     "about",
@@ -77,6 +79,8 @@ def _content_words(text: str) -> set[str]:
 def p_met(criterion: str, response: str) -> float:
     if m := _P.search(criterion):
         return float(m.group(1))
+    if m := _CONTAINS.search(criterion):
+        return 1.0 if m.group(1).lower() in response.lower() else 0.0
     words = _content_words(_P.sub("", _FAULT.sub("", criterion.split("\n(This criterion")[0])))
     if not words:
         return 0.1

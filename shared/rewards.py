@@ -1,0 +1,168 @@
+"""Rubric reward function for TRL's GRPOTrainer, calling the grader over HTTP.
+
+Use it by dotted path (``trl grpo ... --reward_funcs shared.rewards.rubric_reward``, configured by
+RUBRIC_REWARD_* and RUBRIC_GRADER_* variables) or build one in code with `make_rubric_reward`.
+It needs no torch: TRL hands it plain lists and turns the `None`s it returns into NaN, which TRL
+leaves out of the group baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared._client import AsyncGraderClient, ClientSettings
+from shared._rubrics import load_rubric
+from shared._schemas import GradeItem, GradeResponse, JudgeOptions, Message
+
+RewardFunc = Callable[..., Awaitable[list[float | None]]]
+
+
+class RewardSettings(BaseSettings):
+    """Environment variables prefixed RUBRIC_REWARD_."""
+
+    model_config = SettingsConfigDict(env_prefix="RUBRIC_REWARD_", env_file=".env", extra="ignore")
+
+    scheme: str = "hybrid"
+    scheme_params: dict[str, Any] = Field(default_factory=dict)
+    judge: JudgeOptions = Field(default_factory=JudgeOptions)
+    on_judge_error: Literal["null", "skip"] = "null"
+    rubric_column: str = "rubric"
+    on_grader_error: Literal["raise", "none"] = Field(
+        "raise", description="'raise' stops training when the grader is down; 'none' returns all-None rewards"
+    )
+
+
+def _text(completion: Any) -> str:
+    """A completion as text: a string, or the assistant turns of a chat completion."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, Sequence):
+        parts = []
+        for m in completion:
+            content = m.get("content") if isinstance(m, dict) else None
+            if isinstance(content, list):  # content blocks
+                content = "".join(b.get("text", "") for b in content if isinstance(b, dict))
+            if content and (not isinstance(m, dict) or m.get("role", "assistant") == "assistant"):
+                parts.append(content)
+        return "\n".join(parts)
+    raise TypeError(f"unsupported completion type {type(completion).__name__}")
+
+
+def _prompt(prompt: Any) -> str | list[Message]:
+    if isinstance(prompt, str):
+        return prompt
+    return [Message(role=m["role"], content=_text([{"role": "assistant", "content": m["content"]}])) for m in prompt]
+
+
+def group_ids(prompts: Sequence[Any], call: int) -> list[str]:
+    """Consecutive completions of the same prompt share a group (TRL repeats each prompt G times)."""
+    out: list[str] = []
+    run = -1
+    previous: str | None = None
+    for p in prompts:
+        key = json.dumps(p, sort_keys=True, default=str)
+        if key != previous:
+            run += 1
+            previous = key
+        out.append(f"{call}-{run}")
+    return out
+
+
+def build_items(
+    prompts: Sequence[Any], completions: Sequence[Any], rubrics: Sequence[Any], call: int
+) -> list[GradeItem]:
+    gids = group_ids(prompts, call)
+    return [
+        GradeItem(id=str(i), prompt=_prompt(p), response=_text(c), rubric=load_rubric(r), group_id=g)
+        for i, (p, c, r, g) in enumerate(zip(prompts, completions, rubrics, gids, strict=True))
+    ]
+
+
+def log_metrics(resp: GradeResponse, latency_s: float, log: Callable[[str, float], None]) -> None:
+    rewards = [r.reward for r in resp.results if r.reward is not None]
+    if rewards:
+        mean = sum(rewards) / len(rewards)
+        log("rubric/reward_mean", mean)
+        log("rubric/reward_std", (sum((x - mean) ** 2 for x in rewards) / len(rewards)) ** 0.5)
+    stds = [r.reward_std for r in resp.results if r.reward_std is not None]
+    if stds:
+        log("rubric/judge_uncertainty_mean", sum(stds) / len(stds))
+    if resp.groups:
+        log("rubric/frac_zero_variance_groups", sum(g.zero_variance for g in resp.groups.values()) / len(resp.groups))
+    log("rubric/null_frac", sum(r.reward is None for r in resp.results) / len(resp.results))
+    failures = Counter(c.error.type.value for r in resp.results for c in r.criteria if c.error is not None)
+    for r in resp.results:
+        if r.error is not None and not any(c.error for c in r.criteria):
+            failures[r.error.type.value] += 1
+    for etype, count in failures.items():
+        log(f"rubric/failures/{etype}", float(count))
+    log("rubric/grader_latency_s", latency_s)
+    log("rubric/judge_calls", float(resp.usage.judge_calls))
+    log("rubric/cache_hits", float(resp.usage.cache_hits))
+
+
+def make_rubric_reward(
+    reward: RewardSettings | None = None,
+    client: ClientSettings | None = None,
+    *,
+    name: str | None = None,
+    on_response: Callable[[GradeResponse], None] | None = None,
+) -> RewardFunc:
+    """An async reward function for GRPOTrainer; `on_response` sees every grader response (tests, logs)."""
+    cfg = reward or RewardSettings()
+    client_settings = client or ClientSettings()
+    clients: dict[int, AsyncGraderClient] = {}  # one pooled client per event loop
+    calls = 0
+
+    async def rubric_reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float | None]:
+        nonlocal calls
+        calls += 1
+        rubrics = kwargs.get(cfg.rubric_column)
+        if rubrics is None:
+            raise KeyError(f"the dataset has no '{cfg.rubric_column}' column (RUBRIC_REWARD_RUBRIC_COLUMN)")
+        loop_id = id(asyncio.get_running_loop())
+        if loop_id not in clients:
+            clients[loop_id] = AsyncGraderClient(client_settings)
+        items = build_items(prompts, completions, rubrics, calls)
+        start = time.perf_counter()
+        try:
+            resp = await clients[loop_id].grade(
+                items,
+                scheme=cfg.scheme,
+                scheme_params=cfg.scheme_params,
+                judge=cfg.judge,
+                on_judge_error=cfg.on_judge_error,
+            )
+        except Exception:
+            if cfg.on_grader_error == "none":
+                return [None] * len(items)
+            raise
+        if on_response is not None:
+            on_response(resp)
+        log_metric = kwargs.get("log_metric")
+        if log_metric is not None:
+            log_metrics(resp, time.perf_counter() - start, log_metric)
+        return [r.reward for r in resp.results]
+
+    rubric_reward.__name__ = name or f"rubric_{cfg.scheme}"
+    rubric_reward.__qualname__ = rubric_reward.__name__
+    return rubric_reward
+
+
+_default: RewardFunc | None = None
+
+
+async def rubric_reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float | None]:
+    """Dotted-path entry point for `trl grpo --reward_funcs shared.rewards.rubric_reward` (env-configured)."""
+    global _default
+    if _default is None:
+        _default = make_rubric_reward()
+    return await _default(prompts, completions, **kwargs)
