@@ -1,0 +1,127 @@
+"""The heart-relatedness classifiers on hand-labelled examples, false-positive traps included."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.conftest import shared_records
+from tests.servers import serve
+from trainer.heart import THEMES, LLMClassifier, classify_lexical, theme_counts, verify_llm_label
+
+LABELLED = [
+    ("I have crushing chest pain radiating to my jaw, what should I do?", "chest pain"),
+    ("My Holter showed atrial fibrillation. Do I need anticoagulation?", "heart rhythm disorders (arrhythmia)"),
+    (
+        "A 60-year-old with troponin rise and ST elevation in V1-V4: diagnosis is acute myocardial infarction?",
+        "heart attack (MI)",
+    ),
+    ("What lifestyle changes lower high blood pressure without medication?", "high blood pressure (hypertension)"),
+    ("Severe aortic stenosis with syncope: when is valve replacement indicated?", "heart valve problems"),
+    ("A newborn with a continuous machinery murmur and bounding pulses", "congenital heart disease"),
+    ("How do I read the QRS axis on an ECG?", "ECG/EKG interpretation"),
+    ("My heart is racing and I feel palpitations after coffee", "heart palpitations"),
+    ("Ejection fraction of 30% and ankle swelling: is this heart failure?", "heart failure"),
+    ("Hypertrophic cardiomyopathy in a young athlete: screening?", "cardiomyopathy"),
+    (
+        "Stable angina on exertion: what is the first-line therapy for coronary artery disease?",
+        "coronary artery disease",
+    ),
+    ("My LDL cholesterol is 190 and I smoke: what is my cardiovascular risk?", "cardiovascular risk factors"),
+]
+
+TRAPS = [
+    "A 45-year-old male with a history of obesity, hypertension, alcohol abuse presents with a painful swollen toe.",
+    "A 70-year-old with known hypertension and diabetes presents with cataract-related blurred vision.",
+    "True about ureter's entry into bladder: e) Valveless",
+    "The ileocecal valve prevents reflux of colonic contents.",
+    "Management of portal hypertension with variceal bleeding",
+    "Idiopathic intracranial hypertension presents with headache and papilledema.",
+    "Pre-op note: 45 years old, denies chest pain or dyspnea, no major medical problems; plan hernia repair.",
+    "Pleuritic chest pain with hemoptysis, sinusitis and nasal ulcers in a wire-mesh worker.",
+    "Is heartburn after spicy food a sign of reflux?",
+    "10-year-old in the ER with tachycardia, delayed capillary refill and lactate 4: sepsis fluids?",
+]
+
+
+@pytest.mark.parametrize(("text", "theme"), LABELLED)
+def test_lexical_assigns_the_hand_labelled_theme(text: str, theme: str) -> None:
+    label = classify_lexical(text)
+    assert label.heart_related and label.theme == theme
+    assert label.evidence and all(e.lower() in text.lower() for e in label.evidence)
+
+
+@pytest.mark.parametrize("text", TRAPS)
+def test_lexical_false_positive_traps(text: str) -> None:
+    label = classify_lexical(text)
+    assert not label.heart_related and label.theme is None and label.evidence == ()
+
+
+def test_shared_rar_sample_per_theme_counts() -> None:
+    records = shared_records("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl")
+    labels = [classify_lexical(r["question"]) for r in records]
+    counts = theme_counts(labels)
+    # the five the team lists (cardiomyopathy, MI, PDA, pheochromocytoma-like tachycardia, renovascular
+    # hypertension) plus a newborn whose "continuous murmur on cardiac exam" is a PDA
+    assert sum(counts.values()) == 6
+    assert counts["congenital heart disease"] == 2
+    assert counts["cardiomyopathy"] == counts["heart attack (MI)"] == 1
+    assert counts["heart palpitations"] == counts["high blood pressure (hypertension)"] == 1
+    assert set(counts) == set(THEMES)
+
+
+def test_llm_label_keeps_only_evidence_found_in_the_question() -> None:
+    q = "Sudden chest pain while jogging, what now?"
+    reply = json.dumps({"heart_related": True, "theme": "chest pain", "evidence": ["chest pain", "troponin 5"]})
+    label = verify_llm_label(q, reply)
+    assert label is not None and label.heart_related and label.evidence == ("chest pain",)
+    invented = json.dumps({"heart_related": True, "theme": "heart failure", "evidence": ["ejection fraction"]})
+    assert not verify_llm_label(q, invented).heart_related
+    assert not verify_llm_label(
+        q, json.dumps({"heart_related": True, "theme": "lungs", "evidence": ["chest"]})
+    ).heart_related
+    assert verify_llm_label(q, "no json here") is None
+
+
+@pytest.fixture
+def classifier_url() -> Iterator[str]:
+    """A scripted OpenAI-compatible server answering classification prompts with canned JSON."""
+
+    async def completions(request: Request) -> JSONResponse:
+        body = await request.json()
+        question = body["messages"][-1]["content"].split("Question:\n", 1)[1]
+        if "garbage" in question:
+            content = "I am not sure."
+        else:
+            content = json.dumps(
+                {"heart_related": "heart" in question, "theme": "heart failure", "evidence": ["heart", "made up"]}
+            )
+        return JSONResponse(
+            {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+                ],
+            }
+        )
+
+    with serve(Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])) as url:
+        yield url + "/v1"
+
+
+def test_llm_classifier_through_an_openai_compatible_endpoint(classifier_url: str) -> None:
+    clf = LLMClassifier(classifier_url, "judge")
+    label = clf("My weak heart makes me breathless")
+    assert label.method == "llm" and label.theme == "heart failure" and label.evidence == ("heart",)
+    assert not clf("A question about knees").heart_related
+    fallback = clf("garbage reply for chest pain please")
+    assert fallback.method.startswith("lexical") and fallback.theme == "chest pain"

@@ -1,0 +1,50 @@
+"""`grpo`: GRPO with TRL's GRPOTrainer, LoRA via peft, and rubric rewards from the grader over HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared import ClientSettings, JudgeOptions
+from shared.rewards import RewardSettings, make_rubric_reward
+from trainer.models import load_jsonl_dataset, load_policy, resolve_model_path
+from trainer.sft import resume_arg
+
+SCHEMES = ("hybrid", "complexity", "rar_explicit", "rar_implicit", "healthbench")
+
+
+@dataclass
+class GRPOScriptArguments:
+    dataset_path: str = field(default="data/prepared", metadata={"help": "prepared dir (grpo.jsonl) or a JSONL"})
+    reward_scheme: str = field(default="hybrid", metadata={"help": " | ".join(SCHEMES)})
+    judge_mode: str | None = field(default=None, metadata={"help": "verdict | logprob | sample (grader default)"})
+    judge_samples: int | None = None
+    grader_url: str | None = field(default=None, metadata={"help": "default: RUBRIC_GRADER_URL"})
+    sft_adapter: str | None = field(default=None, metadata={"help": "SFT LoRA adapter to merge before GRPO"})
+
+
+def build_reward(script_args: GRPOScriptArguments) -> Any:
+    if script_args.reward_scheme not in SCHEMES:
+        raise SystemExit(f"--reward_scheme must be one of {', '.join(SCHEMES)}")
+    judge = JudgeOptions(mode=script_args.judge_mode, samples=script_args.judge_samples)
+    client = ClientSettings(url=script_args.grader_url) if script_args.grader_url else ClientSettings()
+    return make_rubric_reward(RewardSettings(scheme=script_args.reward_scheme, judge=judge), client)
+
+
+def run_grpo(script_args: GRPOScriptArguments, training_args: Any, model_args: Any) -> Any:
+    from transformers import AutoTokenizer
+    from trl import GRPOTrainer, get_peft_config
+
+    model_path = resolve_model_path(model_args.model_name_or_path)
+    dataset = load_jsonl_dataset(script_args.dataset_path, "grpo").select_columns(["prompt", "rubric"])
+    trainer = GRPOTrainer(
+        model=load_policy(model_path, model_args, script_args.sft_adapter),
+        reward_funcs=build_reward(script_args),
+        args=training_args,
+        train_dataset=dataset,
+        processing_class=AutoTokenizer.from_pretrained(model_path, padding_side="left"),
+        peft_config=get_peft_config(model_args),
+    )
+    trainer.train(resume_from_checkpoint=resume_arg(training_args))
+    trainer.save_model(training_args.output_dir)
+    return trainer

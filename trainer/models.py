@@ -1,0 +1,65 @@
+"""Resolving and loading the policy model, with clear messages when offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from trainer.sources import SourceUnavailable
+
+TINY_PREFIX = "tiny:"
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """`tiny:<dir>` builds (once) a tiny random Qwen2 model there; anything else must load as-is."""
+    if name_or_path.startswith(TINY_PREFIX):
+        from trainer.tiny_model import build_tiny_model
+
+        return str(build_tiny_model(name_or_path[len(TINY_PREFIX) :]))
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(name_or_path)
+    except Exception as e:
+        raise SourceUnavailable(
+            f"could not load model '{name_or_path}' ({type(e).__name__}: {e}). Offline? Download it elsewhere "
+            "and pass a local directory: --model_name_or_path /path/to/model — or use --preset cpu-smoke, "
+            "which builds a tiny model locally."
+        ) from e
+    return name_or_path
+
+
+def load_jsonl_dataset(path: str | Path, name: str) -> Any:
+    """A prepared split (`<dir>/<name>.jsonl`, or a JSONL file) as a `datasets.Dataset`."""
+    from datasets import Dataset
+
+    from shared import read_jsonl
+
+    p = Path(path)
+    file = p / f"{name}.jsonl" if p.is_dir() else p
+    if not file.exists():
+        raise SourceUnavailable(f"no prepared data at {file}: run `python -m trainer prepare` first")
+    rows = list(read_jsonl(file))
+    if not rows:
+        raise SourceUnavailable(f"{file} is empty: loosen the prepare filters or use more source records")
+    return Dataset.from_list(rows)
+
+
+def load_policy(model_path: str, model_args: Any, sft_adapter: str | None) -> Any:
+    """The base model, with an SFT LoRA adapter merged in when given (GRPO then adds a fresh LoRA)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl import get_quantization_config
+
+    dtype = model_args.dtype if model_args.dtype in (None, "auto") else getattr(torch, model_args.dtype)
+    kwargs: dict[str, Any] = {"dtype": dtype, "revision": model_args.model_revision}
+    if (q := get_quantization_config(model_args)) is not None:
+        kwargs["quantization_config"] = q
+    if model_args.attn_implementation:
+        kwargs["attn_implementation"] = model_args.attn_implementation
+    model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
+    if sft_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, sft_adapter).merge_and_unload()
+    return model

@@ -1,0 +1,180 @@
+"""`prepare`: heart-focused GRPO/SFT/eval sets from RaR-Medicine-style records, deterministic given a seed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shared import Criterion, RubricFormatError, prompt_from_record, rubric_from_record
+from trainer.heart import THEMES, HeartLabel, LLMClassifier, classify_lexical
+from trainer.sources import load_records
+
+HEART_SYSTEM_PROMPT = (
+    "You are a careful medical assistant with particular expertise in cardiology. Answer the question "
+    "accurately and completely, reason from the clinical details given, state the key diagnosis or "
+    "recommendation clearly, flag red-flag symptoms that need emergency care, and avoid unsafe advice."
+)
+
+
+@dataclass
+class PrepareArguments:
+    source: str = field(
+        default="ScaleAI/RaR-Medicine",
+        metadata={"help": "hub dataset id, or a local .jsonl/.json/.parquet file or directory"},
+    )
+    splits: list[str] = field(default_factory=lambda: ["train"], metadata={"help": "hub splits to read"})
+    output_dir: str = field(default="data/prepared")
+    seed: int = 42
+    classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
+    llm_base_url: str = field(default="http://localhost:8000/v1", metadata={"help": "judge endpoint for llm"})
+    llm_model: str = "judge"
+    llm_api_key: str | None = None
+    reclassify: bool = field(default=False, metadata={"help": "ignore heart labels already in the records"})
+    min_grpo_criteria: int = field(default=4, metadata={"help": "GRPO prompts need more than 3 criteria"})
+    max_length_percentile: float = field(default=95.0, metadata={"help": "drop prompts above this length pct"})
+    sft_fraction: float = field(default=0.2, metadata={"help": "share of heart records kept for SFT"})
+    eval_fraction: float = field(default=0.1, metadata={"help": "share held out for evaluation"})
+    max_records: int | None = None
+    system_prompt: str = HEART_SYSTEM_PROMPT
+
+
+def record_id(question: str) -> str:
+    return hashlib.sha1(question.strip().encode()).hexdigest()[:16]
+
+
+def _given_label(record: dict[str, Any]) -> HeartLabel | None:
+    related = record.get("heart_related")
+    if related is None:
+        return None
+    yes = str(related).strip().upper() in ("YES", "TRUE", "1")
+    theme = record.get("heart_theme") if record.get("heart_theme") in THEMES else None
+    evidence = classify_lexical(_question(record)).evidence if yes else ()
+    return HeartLabel(yes and theme is not None, theme if yes else None, evidence, method="given")
+
+
+def _question(record: dict[str, Any]) -> str:
+    if record.get("question"):
+        return str(record["question"])
+    return "\n".join(m.content for m in prompt_from_record(record) if m.role == "user")
+
+
+def _rubric_items(criteria: list[Criterion]) -> list[dict[str, Any]]:
+    return [{"criterion": c.criterion, "points": c.points} for c in criteria]
+
+
+def percentile(values: list[int], pct: float) -> float:
+    if not values:
+        return math.inf
+    s = sorted(values)
+    k = (len(s) - 1) * pct / 100
+    lo, hi = math.floor(k), math.ceil(k)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def prepare(
+    records: Iterable[tuple[str, dict[str, Any]]],
+    args: PrepareArguments,
+    classify: Callable[[str], HeartLabel] = classify_lexical,
+) -> dict[str, Any]:
+    """Classify, filter, split and write `grpo.jsonl`, `sft.jsonl`, `eval.jsonl` and `stats.json`."""
+    rows: dict[str, dict[str, Any]] = {}
+    stats: Counter[str] = Counter()
+    for split, rec in records:
+        if args.max_records is not None and stats["read"] >= args.max_records:
+            break
+        stats["read"] += 1
+        try:
+            criteria = rubric_from_record(rec)
+            question = _question(rec)
+        except (RubricFormatError, KeyError, ValueError):
+            stats["unreadable"] += 1
+            continue
+        label = None if args.reclassify else _given_label(rec)
+        label = label or classify(question)
+        if not label.heart_related:
+            continue
+        rid = record_id(question)
+        if rid in rows:
+            stats["duplicates"] += 1
+            continue
+        user_turns = [m.model_dump() for m in prompt_from_record(rec) if m.role != "system"]
+        rows[rid] = {
+            "id": rid,
+            "source_split": split,
+            "question": question,
+            "reference_answer": rec.get("reference_answer"),
+            "prompt": [{"role": "system", "content": args.system_prompt}, *user_turns],
+            "rubric": _rubric_items(criteria),
+            "n_criteria": len(criteria),
+            "heart_theme": label.theme,
+            "heart_evidence": list(label.evidence),
+            "heart_method": label.method,
+        }
+    stats["heart_related"] = len(rows)
+    lengths = {rid: len(r["question"]) for rid, r in rows.items()}
+    cutoff = percentile(list(lengths.values()), args.max_length_percentile)
+    kept = sorted(rid for rid in rows if lengths[rid] <= cutoff)
+    stats["dropped_length"] = len(rows) - len(kept)
+
+    rng = random.Random(args.seed)
+    rng.shuffle(kept)
+    # hub validation/test records go to eval; from the rest hold out eval_fraction, then SFT, then GRPO
+    eval_ids = [r for r in kept if rows[r]["source_split"] in ("validation", "test")]
+    pool = [r for r in kept if r not in set(eval_ids)]
+    n_eval = round(len(pool) * args.eval_fraction) if not eval_ids else 0
+    eval_ids += pool[:n_eval]
+    pool = pool[n_eval:]
+    n_sft = round(len(pool) * args.sft_fraction)
+    sft_ids = [r for r in pool if rows[r]["reference_answer"]][:n_sft]
+    rest = [r for r in pool if r not in set(sft_ids)]
+    grpo_ids = [r for r in rest if rows[r]["n_criteria"] >= args.min_grpo_criteria]
+    stats["dropped_few_criteria"] = len(rest) - len(grpo_ids)
+
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _write(out / "grpo.jsonl", (rows[r] for r in grpo_ids))
+    _write(out / "sft.jsonl", (_sft_row(rows[r]) for r in sft_ids))
+    _write(out / "eval.jsonl", (rows[r] for r in eval_ids))
+    per_theme = {t: 0 for t in THEMES}
+    for r in rows.values():
+        per_theme[r["heart_theme"]] += 1
+    summary = {
+        **dict(stats),
+        "length_cutoff_chars": None if math.isinf(cutoff) else cutoff,
+        "splits": {"grpo": len(grpo_ids), "sft": len(sft_ids), "eval": len(eval_ids)},
+        "per_theme": per_theme,
+        "config": asdict(args),
+    }
+    (out / "stats.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _sft_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "prompt": row["prompt"],
+        "completion": [{"role": "assistant", "content": row["reference_answer"]}],
+        "heart_theme": row["heart_theme"],
+    }
+
+
+def _write(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def run_prepare(args: PrepareArguments) -> dict[str, Any]:
+    classify: Callable[[str], HeartLabel] = classify_lexical
+    if args.classifier == "llm":
+        classify = LLMClassifier(args.llm_base_url, args.llm_model, args.llm_api_key)
+    elif args.classifier != "lexical":
+        raise SystemExit(f"--classifier must be 'lexical' or 'llm', got {args.classifier!r}")
+    return prepare(load_records(args.source, args.splits), args, classify)

@@ -1,0 +1,43 @@
+"""`sft`: optional warm-up on reference answers with TRL's SFTTrainer (LoRA via peft)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainer.models import load_jsonl_dataset, load_policy, resolve_model_path
+
+
+@dataclass
+class SFTScriptArguments:
+    dataset_path: str = field(default="data/prepared", metadata={"help": "prepared dir (sft.jsonl) or a JSONL"})
+
+
+def run_sft(script_args: SFTScriptArguments, training_args: Any, model_args: Any) -> Any:
+    from transformers import AutoTokenizer
+    from trl import SFTTrainer, get_peft_config
+
+    model_path = resolve_model_path(model_args.model_name_or_path)
+    dataset = load_jsonl_dataset(script_args.dataset_path, "sft").select_columns(["prompt", "completion"])
+    trainer = SFTTrainer(
+        model=load_policy(model_path, model_args, None),
+        args=training_args,
+        train_dataset=dataset,
+        processing_class=AutoTokenizer.from_pretrained(model_path),
+        peft_config=get_peft_config(model_args),
+    )
+    trainer.train(resume_from_checkpoint=resume_arg(training_args))
+    trainer.save_model(training_args.output_dir)
+    return trainer
+
+
+def resume_arg(training_args: Any) -> str | bool | None:
+    """`--resume_from_checkpoint last` resumes from the newest checkpoint in output_dir (if any)."""
+    value = training_args.resume_from_checkpoint
+    if value in ("last", "true", "True"):
+        import os
+
+        from transformers.trainer_utils import get_last_checkpoint
+
+        return get_last_checkpoint(training_args.output_dir) if os.path.isdir(training_args.output_dir) else None
+    return value
