@@ -74,6 +74,7 @@ def test_prepare_fixture_filters_splits_and_is_deterministic(tmp_path: Path) -> 
     s1 = prepare(load_records(str(src), ["train"]), PrepareArguments(output_dir=str(tmp_path / "a"), **args))
     s2 = prepare(load_records(str(src), ["train"]), PrepareArguments(output_dir=str(tmp_path / "b"), **args))
     assert s1["heart_related"] == 13 and s1["per_theme"]["chest pain"] == 12
+    assert s2["splits"] == s1["splits"]
     for name in ("grpo", "sft", "eval"):
         assert (tmp_path / "a" / f"{name}.jsonl").read_text() == (tmp_path / "b" / f"{name}.jsonl").read_text()
     grpo, sft, ev = (_read(tmp_path / "a" / f"{n}.jsonl") for n in ("grpo", "sft", "eval"))
