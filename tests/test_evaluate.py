@@ -1,0 +1,233 @@
+"""Evaluation: exact scores with the scripted judge, statistics, comparisons, plots, resume."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import shared_file
+from trainer.evaluate import EvaluateArguments, run_evaluate
+from trainer.evaluation import grade as grade_mod
+from trainer.evaluation.metrics import (
+    balanced_f1,
+    binary_metrics,
+    clipped_stats,
+    example_score,
+    mcnemar_exact,
+    paired_bootstrap,
+    wilson,
+)
+
+# ---------------------------------------------------------------- pure statistics
+
+
+def test_mcnemar_on_a_hand_made_table() -> None:
+    # b = 1, c = 6: p = 2 * P(X <= 1 | n=7, 1/2) = 2 * (1 + 7) / 128
+    assert mcnemar_exact(1, 6) == pytest.approx(16 / 128)
+    assert mcnemar_exact(6, 1) == mcnemar_exact(1, 6)
+    assert mcnemar_exact(3, 3) == 1.0 and mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(0, 10) == pytest.approx(2 / 1024)
+
+
+def test_wilson_interval_known_value() -> None:
+    lo, hi = wilson(8, 10)
+    assert lo == pytest.approx(0.4902, abs=1e-4) and hi == pytest.approx(0.9433, abs=1e-4)
+
+
+def test_clipping_only_at_aggregate_and_bootstrap_reproducible() -> None:
+    assert example_score([5, 3, -4], [False, False, True]) == pytest.approx(-0.5)  # not clipped
+    s = clipped_stats([-0.5, -0.2, 0.1], n_boot=500, seed=7)
+    assert s.mean == 0.0  # mean -0.2 clipped at the aggregate
+    assert clipped_stats([0.2, 0.9, 0.4, 0.7], seed=1) == clipped_stats([0.2, 0.9, 0.4, 0.7], seed=1)
+    assert clipped_stats([0.2, 0.9, 0.4, 0.7], seed=1).std != clipped_stats([0.2, 0.9, 0.4, 0.7], seed=2).std
+    assert paired_bootstrap([0.1, 0.2, 0.3], [0.3, 0.5, 0.2], seed=3) == paired_bootstrap(
+        [0.1, 0.2, 0.3], [0.3, 0.5, 0.2], seed=3
+    )
+
+
+def test_binary_metric_with_all_positive_truth_is_the_papers_identity() -> None:
+    m = binary_metrics([0.9, 0.7, 0.2, 0.5], threshold=0.5)
+    assert (m.tp, m.fp, m.fn, m.tn) == (2, 0, 2, 0)
+    assert m.accuracy == 0.5 and m.precision == 1.0 and m.recall == 0.5
+    assert m.f1 == pytest.approx(2 * 0.5 / 1.5)
+    assert "all examples labelled positive" in m.ground_truth
+
+
+def test_balanced_f1_hand_value() -> None:
+    # positive class: tp 2, fp 1, fn 1 -> F1 2/3; negative class: tp 1, fp 1, fn 1 -> F1 1/2
+    assert balanced_f1([True, True, True, False, False], [True, True, False, True, False]) == pytest.approx(7 / 12)
+
+
+# ---------------------------------------------------------------- end to end with the scripted judge
+
+EXAMPLES = [
+    # prompt_id, criteria (points, directive), ideal completion
+    ("p1", [(5, "aspirin"), (3, "ecg"), (-4, "wait")], "Chew aspirin and get an ECG."),  # (5+3)/8 = 1
+    ("p2", [(5, "aspirin"), (3, "ecg"), (-4, "wait")], "Just wait it out, aspirin maybe."),  # (5-4)/8
+    ("p3", [(6, "ambulance"), (-8, "drive")], "Drive yourself to hospital."),  # -8/6, unclipped
+    ("p4", [(2, "palpitation"), (2, "caffeine")], "Palpitations after caffeine are common."),  # 1
+]
+HAND = {"p1": 1.0, "p2": 1 / 8, "p3": -8 / 6, "p4": 1.0}
+
+
+def hb_fixture(path: Path, responses: dict[str, str] | None = None) -> Path:
+    with open(path, "w") as f:
+        for pid, crit, ideal in EXAMPLES:
+            f.write(
+                json.dumps(
+                    {
+                        "prompt_id": pid,
+                        "prompt": [
+                            {"role": "user", "content": "I have chest pain and palpitations."},
+                            {"role": "assistant", "content": "How long?"},
+                            {"role": "user", "content": "An hour. What should I do?"},
+                        ],
+                        "rubrics": [
+                            {
+                                "criterion": f"Mentions {w} [contains={w}]",
+                                "points": p,
+                                "tags": [f"axis:{'accuracy' if p > 0 else 'completeness'}", "level:example"],
+                            }
+                            for p, w in crit
+                        ],
+                        "example_tags": ["theme:emergency_referrals"],
+                        "ideal_completions_data": {"ideal_completion": (responses or {}).get(pid, ideal)},
+                    }
+                )
+                + "\n"
+            )
+    return path
+
+
+def _args(tmp: Path, grader_url: str, **kw) -> EvaluateArguments:
+    return EvaluateArguments(grader_url=grader_url, bootstrap=200, grade_chunk=2, **kw)
+
+
+def test_exact_scores_report_and_plots(tmp_path: Path, grader_url: str) -> None:
+    data = hb_fixture(tmp_path / "hb.jsonl")
+    res = run_evaluate(_args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "run")))
+    graded = _graded(tmp_path / "run")
+    assert {k: v["score"] for k, v in graded.items()} == pytest.approx(HAND)
+    s = res["summary"]
+    assert s["n_scored"] == 4 and s["overall"]["mean"] == pytest.approx(sum(HAND.values()) / 4)
+    assert s["per_cardiac_theme"]  # the conversation mentions chest pain and palpitations
+    assert s["per_theme"]["emergency_referrals"]["n"] == 4
+    assert s["per_axis"]["accuracy"]["mean"] == pytest.approx((1 + 5 / 8 + 0 + 1) / 4)
+    assert s["binary"]["tp"] == 2 and s["binary"]["fn"] == 2
+    for png in ("per_theme.png", "score_distribution.png"):
+        data_png = (tmp_path / "run" / png).read_bytes()
+        assert data_png[:8] == b"\x89PNG\r\n\x1a\n" and len(data_png) > 5000
+    report = (tmp_path / "run/report.md").read_text()
+    assert "Ground truth: all examples labelled positive" in report and "scripted" in report
+    results = json.loads((tmp_path / "run/results.json").read_text())
+    assert results["seed"] == 0 and results["model"] == "ideal_completions" and results["config"]["n"] == 500
+
+
+def _graded(run: Path) -> dict[str, dict]:
+    rows = [json.loads(x) for x in (run / "graded.jsonl").read_text().splitlines() if x.strip()]
+    return {r["prompt_id"]: r for r in rows}
+
+
+def test_paired_comparison_between_two_runs(tmp_path: Path, grader_url: str) -> None:
+    data = hb_fixture(tmp_path / "hb.jsonl")
+    run_evaluate(_args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "base")))
+    better = {"p2": "Aspirin and an ECG now.", "p3": "Call an ambulance."}
+    with open(tmp_path / "resp.jsonl", "w") as f:
+        for pid, _, ideal in EXAMPLES:
+            f.write(json.dumps({"prompt_id": pid, "response": better.get(pid, ideal)}) + "\n")
+    res = run_evaluate(
+        _args(
+            tmp_path,
+            grader_url,
+            data=str(data),
+            output_dir=str(tmp_path / "new"),
+            responder="file",
+            responses_file=str(tmp_path / "resp.jsonl"),
+            compare_with=str(tmp_path / "base"),
+        )
+    )
+    cmp = res["comparison"]
+    assert cmp["n_paired"] == 4
+    assert cmp["mcnemar"] == {"b": 0, "c": 2, "p_value": pytest.approx(0.5)}
+    assert cmp["bootstrap"]["diff"] == pytest.approx(((1 - 1 / 8) + (1 + 8 / 6)) / 4)
+    assert "McNemar exact p = 0.500" in (tmp_path / "new/report.md").read_text()
+
+
+def test_resume_after_an_interrupted_run(tmp_path: Path, grader_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = hb_fixture(tmp_path / "hb.jsonl")
+    args = _args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "run"))
+    real = grade_mod.grade_chunk
+    graded_ids: list[str] = []
+
+    def crash_after_first_chunk(client, examples, responses, judge):
+        if graded_ids:
+            raise KeyboardInterrupt("simulated crash")
+        graded_ids.extend(e.prompt_id for e in examples)
+        return real(client, examples, responses, judge)
+
+    monkeypatch.setattr(grade_mod, "grade_chunk", crash_after_first_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        run_evaluate(args)
+    assert set(_graded(tmp_path / "run")) == {"p1", "p2"}  # the first chunk survived the crash
+
+    second: list[str] = []
+
+    def counting(client, examples, responses, judge):
+        second.extend(e.prompt_id for e in examples)
+        return real(client, examples, responses, judge)
+
+    monkeypatch.setattr(grade_mod, "grade_chunk", counting)
+    res = run_evaluate(args)
+    assert second == ["p3", "p4"]  # only what was missing
+    assert res["summary"]["n_scored"] == 4
+    assert {k: v["score"] for k, v in _graded(tmp_path / "run").items()} == pytest.approx(HAND)
+
+
+def test_meta_evaluation_against_physician_labels(tmp_path: Path, grader_url: str) -> None:
+    data = hb_fixture(tmp_path / "hb.jsonl")
+    meta = tmp_path / "meta.jsonl"
+    rows = [  # judge verdicts (scripted): met, met, not met, not met, tie (skipped)
+        ("Take aspirin", "Mentions aspirin [contains=aspirin]", [True, True, False]),
+        ("Get an ECG", "Mentions ecg [contains=ecg]", [False, False, True]),
+        ("Rest", "Mentions aspirin [contains=aspirin]", [False, False]),
+        ("Rest", "Mentions ecg [contains=ecg]", [True, True, True]),
+        ("Rest", "Mentions rest [contains=rest]", [True, False]),
+    ]
+    with open(meta, "w") as f:
+        for completion, crit, labels in rows:
+            f.write(
+                json.dumps(
+                    {
+                        "prompt": [{"role": "user", "content": "chest pain?"}],
+                        "completion": completion,
+                        "rubric": crit,
+                        "binary_labels": labels,
+                    }
+                )
+                + "\n"
+            )
+    res = run_evaluate(
+        _args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "run"), meta_eval=str(meta))
+    )
+    m = res["meta_eval"]
+    assert m["n"] == 4 and m["n_ties"] == 1 and m["n_failed"] == 0
+    # pred [T, T, F, F] vs truth [T, F, F, T]
+    assert m["balanced_f1"] == pytest.approx(balanced_f1([True, True, False, False], [True, False, False, True]))
+    assert m["agreement"] == 0.5
+
+
+def test_shared_healthbench_sample_with_ideal_completions(tmp_path: Path, grader_url: str) -> None:
+    src = shared_file("healthbench", "hard_sample50.jsonl")
+    res = run_evaluate(_args(tmp_path, grader_url, data=str(src), output_dir=str(tmp_path / "hb"), n=None))
+    s = res["summary"]
+    # heart-related conversations of the sample that have an ideal completion
+    assert s["n_examples"] == s["n_scored"] >= 1
+    assert set(s["per_cardiac_theme"]) and all(0 <= v["mean"] <= 1 for v in s["per_cardiac_theme"].values())
+    graded = _graded(tmp_path / "hb")
+    for row in graded.values():  # per-example scores follow the verdicts exactly
+        pos = sum(p for p in row["points"] if p > 0)
+        assert row["score"] == pytest.approx(sum(p for p, m in zip(row["points"], row["met"]) if m) / pos)
+        assert math.isclose(row["score"], row["grader_reward"], abs_tol=1e-9)

@@ -1,0 +1,177 @@
+"""`evaluate`: heart-related HealthBench with the LLM-judged protocol, honest CIs, comparisons, plots.
+
+Resumable: responses and graded examples are appended to `responses.jsonl` and `graded.jsonl` in the
+output directory as they are produced; a rerun skips what is already there (failed gradings are retried).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from shared import ClientSettings, GradeItem, GraderClient, JudgeOptions, Message
+from trainer.evaluation.data import append_jsonl, load_jsonl_map, read_records, select
+from trainer.evaluation.grade import grade_all, summarise
+from trainer.evaluation.metrics import balanced_f1, mcnemar_exact, paired_bootstrap
+from trainer.evaluation.report import markdown, plot_rewards, plot_themes
+from trainer.evaluation.responders import FileResponder, HFResponder, IdealResponder, OpenAIResponder, Responder
+
+
+@dataclass
+class EvaluateArguments:
+    data: str = field(default="healthbench", metadata={"help": "local JSONL, URL, or healthbench[-hard|-consensus]"})
+    output_dir: str = "runs/eval"
+    n: int | None = field(default=500, metadata={"help": "sample size after the heart filter (None: all)"})
+    seed: int = 0
+    heart_only: bool = True
+    responder: str = field(default="ideal", metadata={"help": "ideal | file | openai | hf"})
+    responses_file: str | None = field(default=None, metadata={"help": "JSONL of {prompt_id, response}"})
+    model_name_or_path: str | None = field(default=None, metadata={"help": "hf: model; openai: served model"})
+    adapter: str | None = field(default=None, metadata={"help": "hf: LoRA adapter to apply"})
+    endpoint_base_url: str = "http://localhost:8001/v1"
+    endpoint_api_key: str | None = None
+    system_prompt: str | None = None
+    max_new_tokens: int = 1024
+    temperature: float = 0.0
+    grader_url: str | None = field(default=None, metadata={"help": "default: RUBRIC_GRADER_URL"})
+    judge_mode: str | None = None
+    threshold: float = 0.5
+    bootstrap: int = 1000
+    grade_chunk: int = 8
+    compare_with: str | None = field(default=None, metadata={"help": "another run's output_dir (paired tests)"})
+    meta_eval: str | None = field(default=None, metadata={"help": "meta-eval JSONL with physician binary_labels"})
+    max_meta: int | None = 200
+
+
+def make_responder(a: EvaluateArguments) -> Responder:
+    if a.responder == "ideal":
+        return IdealResponder()
+    if a.responder == "file":
+        if not a.responses_file:
+            raise SystemExit("--responder file needs --responses_file")
+        return FileResponder(a.responses_file)
+    if a.responder == "openai":
+        if not a.model_name_or_path:
+            raise SystemExit("--responder openai needs --model_name_or_path (the served model name)")
+        return OpenAIResponder(
+            a.endpoint_base_url,
+            a.model_name_or_path,
+            a.endpoint_api_key,
+            system=a.system_prompt,
+            max_tokens=a.max_new_tokens,
+            temperature=a.temperature,
+        )
+    if a.responder == "hf":
+        if not a.model_name_or_path:
+            raise SystemExit("--responder hf needs --model_name_or_path")
+        return HFResponder(
+            a.model_name_or_path,
+            a.adapter,
+            system=a.system_prompt,
+            max_new_tokens=a.max_new_tokens,
+            temperature=a.temperature,
+        )
+    raise SystemExit(f"--responder must be ideal, file, openai or hf, got {a.responder!r}")
+
+
+def _client(a: EvaluateArguments) -> GraderClient:
+    return GraderClient(ClientSettings(url=a.grader_url) if a.grader_url else ClientSettings())
+
+
+def compare(rows: dict[str, dict[str, Any]], baseline_dir: str, threshold: float, seed: int) -> dict[str, Any]:
+    base = load_jsonl_map(Path(baseline_dir) / "graded.jsonl")
+    ids = sorted(k for k in rows if rows[k]["score"] is not None and (base.get(k) or {}).get("score") is not None)
+    if not ids:
+        raise SystemExit(f"no scored prompts shared with {baseline_dir}")
+    a = [base[k]["score"] for k in ids]
+    b = [rows[k]["score"] for k in ids]
+    only_a = sum(x > threshold >= y for x, y in zip(a, b, strict=True))
+    only_b = sum(y > threshold >= x for x, y in zip(a, b, strict=True))
+    return {
+        "baseline": baseline_dir,
+        "n_paired": len(ids),
+        "bootstrap": paired_bootstrap(a, b, seed=seed).__dict__,
+        "mcnemar": {"b": only_a, "c": only_b, "p_value": mcnemar_exact(only_a, only_b)},
+    }
+
+
+def meta_evaluate(a: EvaluateArguments, client: GraderClient) -> dict[str, Any]:
+    """Judge vs physicians on HealthBench meta-eval records: majority label per record, ties skipped."""
+    records = read_records(a.meta_eval or "", Path(a.output_dir))[: a.max_meta]
+    items, truth, ties = [], [], 0
+    for i, r in enumerate(records):
+        labels = list(r["binary_labels"])
+        if labels.count(True) == labels.count(False):
+            ties += 1
+            continue
+        conv = [Message(role=m["role"], content=m["content"]) for m in r["prompt"]]
+        items.append(
+            GradeItem(
+                id=str(i), prompt=conv, response=r["completion"], rubric=[{"criterion": r["rubric"], "points": 1}]
+            )
+        )
+        truth.append(labels.count(True) > labels.count(False))
+    judge = JudgeOptions(mode=a.judge_mode, template="healthbench")
+    resp = client.grade(items, scheme="healthbench", judge=judge)
+    pairs = [(res.criteria[0].met, t) for res, t in zip(resp.results, truth, strict=True)]
+    ok = [(bool(m), t) for m, t in pairs if m is not None]
+    return {
+        "n": len(ok),
+        "n_failed": len(pairs) - len(ok),
+        "n_ties": ties,
+        "balanced_f1": balanced_f1([m for m, _ in ok], [t for _, t in ok]) if ok else float("nan"),
+        "agreement": sum(m == t for m, t in ok) / len(ok) if ok else float("nan"),
+    }
+
+
+def run_evaluate(a: EvaluateArguments) -> dict[str, Any]:
+    out = Path(a.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    examples = select(read_records(a.data, out), heart_only=a.heart_only, n=a.n, seed=a.seed)
+    if not examples:
+        raise SystemExit("no examples left after the heart filter: check --data or pass --heart_only false")
+    responder = make_responder(a)
+
+    responses_path, graded_path = out / "responses.jsonl", out / "graded.jsonl"
+    have = load_jsonl_map(responses_path)
+    todo = [e for e in examples if e.prompt_id not in have]
+    with tqdm(total=len(examples), initial=len(examples) - len(todo), desc="responses", unit="ex") as bar:
+        for pid, text in responder.respond(todo):
+            row = {"prompt_id": pid, "response": text}
+            append_jsonl(responses_path, [row])
+            have[pid] = row
+            bar.update(1)
+    responses = {k: v["response"] for k, v in have.items() if v.get("response")}
+    examples = [e for e in examples if e.prompt_id in responses]
+
+    graded = {k: v for k, v in load_jsonl_map(graded_path).items() if v["score"] is not None}
+    todo = [e for e in examples if e.prompt_id not in graded]
+    judge = JudgeOptions(mode=a.judge_mode, template="healthbench")
+    with _client(a) as client:
+        with tqdm(total=len(examples), initial=len(examples) - len(todo), desc="grading", unit="ex") as bar:
+            grade_all(client, todo, responses, judge, graded_path, chunk=a.grade_chunk, progress=bar.update)
+        rows = load_jsonl_map(graded_path)
+        rows = {e.prompt_id: rows[e.prompt_id] for e in examples if e.prompt_id in rows}
+        meta = meta_evaluate(a, client) if a.meta_eval else None
+
+    summary = summarise(list(rows.values()), threshold=a.threshold, n_boot=a.bootstrap, seed=a.seed)
+    results: dict[str, Any] = {
+        "config": asdict(a) | {"grader_url": a.grader_url or ClientSettings().url},
+        "model": responder.name,
+        "judge": ", ".join(sorted({r.get("judge", "?") for r in rows.values()})),
+        "seed": a.seed,
+        "summary": summary,
+    }
+    if a.compare_with:
+        results["comparison"] = compare(rows, a.compare_with, a.threshold, a.seed)
+    if meta:
+        results["meta_eval"] = meta
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    plot_themes(summary, out / "per_theme.png")
+    plot_rewards(summary, out / "score_distribution.png")
+    (out / "report.md").write_text(markdown(results))
+    return results
