@@ -229,5 +229,5 @@ def test_shared_healthbench_sample_with_ideal_completions(tmp_path: Path, grader
     graded = _graded(tmp_path / "hb")
     for row in graded.values():  # per-example scores follow the verdicts exactly
         pos = sum(p for p in row["points"] if p > 0)
-        assert row["score"] == pytest.approx(sum(p for p, m in zip(row["points"], row["met"]) if m) / pos)
+        assert row["score"] == pytest.approx(sum(p for p, m in zip(row["points"], row["met"], strict=True) if m) / pos)
         assert math.isclose(row["score"], row["grader_reward"], abs_tol=1e-9)
