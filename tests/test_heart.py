@@ -27,6 +27,8 @@ LABELLED = [
     ("A newborn with a continuous machinery murmur and bounding pulses", "congenital heart disease"),
     ("How do I read the QRS axis on an ECG?", "ECG/EKG interpretation"),
     ("My heart is racing and I feel palpitations after coffee", "heart palpitations"),
+    ("I feel my heart pounding after coffee in the morning.", "heart palpitations"),
+    ("My blood pressure readings at home are around 150/95. What helps?", "high blood pressure (hypertension)"),
     ("Ejection fraction of 30% and ankle swelling: is this heart failure?", "heart failure"),
     ("Hypertrophic cardiomyopathy in a young athlete: screening?", "cardiomyopathy"),
     (
@@ -46,6 +48,7 @@ TRAPS = [
     "Pre-op note: 45 years old, denies chest pain or dyspnea, no major medical problems; plan hernia repair.",
     "Pleuritic chest pain with hemoptysis, sinusitis and nasal ulcers in a wire-mesh worker.",
     "Is heartburn after spicy food a sign of reflux?",
+    "My blood pressure at the pharmacy was 118/76, is that fine for my knee surgery?",
     "10-year-old in the ER with tachycardia, delayed capillary refill and lactate 4: sepsis fluids?",
 ]
 

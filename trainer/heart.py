@@ -52,8 +52,9 @@ _TERMS: list[tuple[str, str, float]] = [
     ),
     (
         "heart palpitations",
-        r"palpitations?|heart (?:is )?racing|racing heart|pounding heart|heart ?beat (?:is )?(?:fast|irregular)"
-        r"|(?:high|fast|rapid) heart rate|heart rate (?:is |be )?(?:so )?(?:high|fast)",
+        r"palpitations?|heart (?:is )?(?:racing|pounding)|(?:racing|pounding) heart"
+        r"|heart ?beat (?:is )?(?:fast|irregular)|(?:high|fast|rapid) heart rate"
+        r"|heart rate (?:is |be )?(?:so )?(?:high|fast)",
         1.0,
     ),
     ("heart palpitations", r"tachycardi\w*", 0.7),
@@ -78,7 +79,8 @@ _TERMS: list[tuple[str, str, float]] = [
     (
         "high blood pressure (hypertension)",
         r"(?<!portal )(?<!intracranial )(?<!ocular )(?<!pulmonary )hypertension|high blood pressure"
-        r"|(?:elevated|raised) blood pressure|antihypertensive\w*|hypertensive (?:crisis|emergency|urgency)",
+        r"|(?:elevated|raised) blood pressure|antihypertensive\w*|hypertensive (?:crisis|emergency|urgency)"
+        r"|blood pressure[^.?!]{0,40}?\b(?:1[4-9]\d|2\d\d)\s*/\s*\d{2,3}",
         1.0,
     ),
     (

