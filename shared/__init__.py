@@ -11,6 +11,7 @@ from shared._client import (
     GraderUnavailable,
 )
 from shared._groups import group_stats
+from shared._retry import retry_after_seconds
 from shared._rubrics import (
     RubricFormatError,
     criterion_from_item,
@@ -74,6 +75,7 @@ __all__ = [
     "load_rubric",
     "prompt_from_record",
     "read_jsonl",
+    "retry_after_seconds",
     "rubric_from_record",
     "split_prefix",
 ]

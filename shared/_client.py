@@ -9,7 +9,6 @@ retried; an overall deadline; results returned in input order.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
@@ -22,6 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_exponential_jitter
 
 from shared._groups import group_stats
+from shared._retry import retry_after_seconds
 from shared._schemas import GradeItem, GradeResponse, JudgeOptions, Usage
 
 T = TypeVar("T")
@@ -81,16 +81,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _retry_after_s(exc: BaseException | None) -> float | None:
-    if not isinstance(exc, _RetryableStatus):
-        return None
-    value = exc.response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+    return retry_after_seconds(exc.response.headers) if isinstance(exc, _RetryableStatus) else None
 
 
 def batches(items: Sequence[GradeItem], size: int) -> list[list[int]]:

@@ -141,3 +141,15 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUBRIC_GRADER_BATCH_SIZE", "7")
     s = ClientSettings(_env_file=None)
     assert s.url == "http://grader:9999" and s.batch_size == 7
+
+
+def test_retry_after_header_forms() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from shared import retry_after_seconds
+
+    assert retry_after_seconds({"retry-after": "3"}) == 3.0
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= retry_after_seconds({"retry-after": later}) <= 31
+    assert retry_after_seconds({"retry-after": "soon"}) is None and retry_after_seconds({}) is None

