@@ -90,7 +90,8 @@ def binary_metrics(
     f1 = 2 * prec * rec / (prec + rec) if prec == prec and rec == rec and prec + rec > 0 else math.nan
     note = (
         "all examples labelled positive (the paper's convention): accuracy = recall = share of examples scoring "
-        f"above {threshold}, precision = 1, F1 = 2·acc/(1+acc) — it measures the score distribution, not agreement"
+        f"above {threshold}, precision = 1 whenever anything is predicted good, F1 = 2·acc/(1+acc) — it measures "
+        "the score distribution, not agreement"
         if truth is None
         else "labels supplied by the caller"
     )
