@@ -9,8 +9,9 @@ Decision rule for one criterion:
 - a directive ``[contains=xy]`` makes it met (P = 1) iff the response contains "xy", else P = 0;
 - otherwise P(met) is the share of the criterion's content words (5+ letters) found in the response,
   pushed to 0.9 / 0.1 around 0.5.
-Fault directives in the criterion text: ``[fault=500]``, ``[fault=429]``, ``[fault=slow]`` (sleeps
-`slow_s`), ``[fault=garbage]`` (never a verdict), ``[fault=garbage-once]`` (garbage until re-asked).
+Fault directives in the criterion text: ``[fault=500]``, ``[fault=429]``, ``[fault=400]`` (any status),
+``[fault=slow]`` (sleeps `slow_s`), ``[fault=garbage]`` (never a verdict), ``[fault=garbage-once]``
+(garbage until re-asked).
 Global faults: ``POST /_control {"fail_next": [503, 503], "latency_s": 0.05, "logprobs": false}``.
 """
 
@@ -151,12 +152,9 @@ def build_app(script: JudgeScript | None = None) -> Starlette:
         fault = m.group(1) if (m := _FAULT.search(criterion)) else None
         if fault:
             script.calls_by_fault[fault] = script.calls_by_fault.get(fault, 0) + 1
-        if fault in ("500", "429"):
-            return JSONResponse(
-                {"error": {"message": f"scripted {fault}"}},
-                int(fault),
-                headers={"retry-after": "0"} if fault == "429" else None,
-            )
+        if fault is not None and fault.isdigit():
+            headers = {"retry-after": "0"} if fault == "429" else None
+            return JSONResponse({"error": {"message": f"scripted {fault}"}}, int(fault), headers=headers)
         if fault == "slow":
             await asyncio.sleep(script.slow_s)
         reasked = len(messages) > 2

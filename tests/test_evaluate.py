@@ -231,3 +231,55 @@ def test_shared_healthbench_sample_with_ideal_completions(tmp_path: Path, grader
         pos = sum(p for p in row["points"] if p > 0)
         assert row["score"] == pytest.approx(sum(p for p, m in zip(row["points"], row["met"], strict=True) if m) / pos)
         assert math.isclose(row["score"], row["grader_reward"], abs_tol=1e-9)
+
+
+@pytest.mark.slow
+def test_hf_responder_generates_with_a_local_model_and_adapter(tmp_path: Path, grader_url: str) -> None:
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from trainer.tiny_model import build_tiny_model
+
+    model_dir = build_tiny_model(tmp_path / "tiny")
+    adapter = tmp_path / "adapter"
+    peft_model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(model_dir),
+        LoraConfig(r=4, target_modules=["q_proj"], task_type="CAUSAL_LM"),
+    )
+    peft_model.save_pretrained(adapter)
+    data = hb_fixture(tmp_path / "hb.jsonl")
+    res = run_evaluate(
+        _args(
+            tmp_path,
+            grader_url,
+            data=str(data),
+            output_dir=str(tmp_path / "run"),
+            responder="hf",
+            model_name_or_path=str(model_dir),
+            adapter=str(adapter),
+            max_new_tokens=8,
+        )
+    )
+    assert res["model"] == f"hf:{model_dir}+{adapter}"
+    assert res["summary"]["n_scored"] == 4
+    responses = [json.loads(x) for x in (tmp_path / "run/responses.jsonl").read_text().splitlines()]
+    assert len(responses) == 4 and all(isinstance(r["response"], str) for r in responses)
+
+
+def test_openai_responder_against_an_openai_compatible_server(tmp_path: Path, grader_url: str, judge_url: str) -> None:
+    # the scripted server stands in for a served policy here: it answers any chat with a short text
+    data = hb_fixture(tmp_path / "hb.jsonl")
+    res = run_evaluate(
+        _args(
+            tmp_path,
+            grader_url,
+            data=str(data),
+            output_dir=str(tmp_path / "run"),
+            responder="openai",
+            endpoint_base_url=judge_url,
+            model_name_or_path="policy",
+        )
+    )
+    assert res["model"] == "openai:policy" and res["summary"]["n_scored"] == 4
+    responses = [json.loads(x)["response"] for x in (tmp_path / "run/responses.jsonl").read_text().splitlines()]
+    assert all("rating" in r for r in responses)

@@ -114,11 +114,16 @@ def test_groups_report_zero_variance(grader: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fault", "etype"),
-    [("500", "judge_server_error"), ("429", "judge_rate_limited"), ("garbage", "judge_unparseable")],
+    ("fault", "etype", "calls"),
+    [
+        ("500", "judge_server_error", 3),
+        ("429", "judge_rate_limited", 3),
+        ("garbage", "judge_unparseable", 3),
+        ("400", "judge_bad_request", 1),  # other 4xx: never retried
+    ],
 )
 def test_failed_criterion_gives_null_reward_with_typed_error(
-    grader: httpx.Client, judge_script: JudgeScript, fault: str, etype: str
+    grader: httpx.Client, judge_script: JudgeScript, fault: str, etype: str, calls: int
 ) -> None:
     rubric = [*RUBRIC, {"criterion": f"Mentions troponin [fault={fault}]", "points": 2}]
     res = grade(grader, [item(rubric)], scheme="hybrid").json()["results"][0]
@@ -126,8 +131,8 @@ def test_failed_criterion_gives_null_reward_with_typed_error(
     assert res["error"]["type"] == etype
     assert res["criteria"][4]["error"]["type"] == etype
     assert res["criteria"][0]["met"] is True  # the others were still judged
-    # bounded: 3 attempts for HTTP errors, 1 + 2 re-asks for unparseable output
-    assert judge_script.calls_by_fault[fault] == 3
+    # bounded: 3 attempts for 429/5xx, 1 + 2 re-asks for unparseable output, 1 call for other 4xx
+    assert judge_script.calls_by_fault[fault] == calls
 
 
 def test_timeout_is_typed_and_bounded(judge_url: str, judge_script: JudgeScript) -> None:

@@ -202,3 +202,22 @@ def test_full_path_prepare_sft_grpo_cpu_smoke(
     )
     assert resumed.state.global_step == 3
     assert len([h for h in resumed.state.log_history if "rewards/rubric_hybrid/mean" in h]) == 3
+
+
+def test_local_parquet_and_directory_sources(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [json.loads(x) for x in heart_fixture(tmp_path / "heart.jsonl").read_text().splitlines()]
+    d = tmp_path / "dir"
+    d.mkdir()
+    pq.write_table(pa.Table.from_pylist(rows), d / "train.parquet")
+    held_out = [{**r, "question": r["question"] + " (held out)"} for r in rows[:2]]
+    (d / "validation.jsonl").write_text("\n".join(json.dumps(r) for r in [*held_out, rows[0]]))
+    got = list(load_records(str(d), ["train"]))
+    assert [s for s, _ in got].count("train") == len(rows) and [s for s, _ in got].count("validation") == 3
+    summary = prepare(iter(got), PrepareArguments(output_dir=str(tmp_path / "o"), max_length_percentile=100.0))
+    assert summary["heart_related"] == 15 and summary["duplicates"] == 1
+    # validation/test records form the eval split (no extra hold-out from train then)
+    ev = _read(tmp_path / "o" / "eval.jsonl")
+    assert sorted(r["question"] for r in ev) == sorted(r["question"] for r in held_out)
