@@ -40,26 +40,27 @@ class RewardSettings(BaseSettings):
     )
 
 
+def _content(content: Any) -> str:
+    """Message content as text: a string, or the text of a list of content blocks."""
+    if isinstance(content, list):
+        return "".join(b.get("text", "") for b in content if isinstance(b, dict))
+    return content or ""
+
+
 def _text(completion: Any) -> str:
     """A completion as text: a string, or the assistant turns of a chat completion."""
     if isinstance(completion, str):
         return completion
     if isinstance(completion, Sequence):
-        parts = []
-        for m in completion:
-            content = m.get("content") if isinstance(m, dict) else None
-            if isinstance(content, list):  # content blocks
-                content = "".join(b.get("text", "") for b in content if isinstance(b, dict))
-            if content and (not isinstance(m, dict) or m.get("role", "assistant") == "assistant"):
-                parts.append(content)
-        return "\n".join(parts)
+        turns = [m for m in completion if isinstance(m, dict) and m.get("role", "assistant") == "assistant"]
+        return "\n".join(t for t in (_content(m.get("content")) for m in turns) if t)
     raise TypeError(f"unsupported completion type {type(completion).__name__}")
 
 
 def _prompt(prompt: Any) -> str | list[Message]:
     if isinstance(prompt, str):
         return prompt
-    return [Message(role=m["role"], content=_text([{"role": "assistant", "content": m["content"]}])) for m in prompt]
+    return [Message(role=m["role"], content=_content(m["content"])) for m in prompt]
 
 
 def group_ids(prompts: Sequence[Any], call: int) -> list[str]:
