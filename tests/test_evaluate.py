@@ -248,18 +248,8 @@ def test_hf_responder_generates_with_a_local_model_and_adapter(tmp_path: Path, g
     )
     peft_model.save_pretrained(adapter)
     data = hb_fixture(tmp_path / "hb.jsonl")
-    res = run_evaluate(
-        _args(
-            tmp_path,
-            grader_url,
-            data=str(data),
-            output_dir=str(tmp_path / "run"),
-            responder="hf",
-            model_name_or_path=str(model_dir),
-            adapter=str(adapter),
-            max_new_tokens=8,
-        )
-    )
+    hf = {"responder": "hf", "model_name_or_path": str(model_dir), "adapter": str(adapter), "max_new_tokens": 8}
+    res = run_evaluate(_args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "run"), **hf))
     assert res["model"] == f"hf:{model_dir}+{adapter}"
     assert res["summary"]["n_scored"] == 4
     responses = [json.loads(x) for x in (tmp_path / "run/responses.jsonl").read_text().splitlines()]
@@ -269,17 +259,8 @@ def test_hf_responder_generates_with_a_local_model_and_adapter(tmp_path: Path, g
 def test_openai_responder_against_an_openai_compatible_server(tmp_path: Path, grader_url: str, judge_url: str) -> None:
     # the scripted server stands in for a served policy here: it answers any chat with a short text
     data = hb_fixture(tmp_path / "hb.jsonl")
-    res = run_evaluate(
-        _args(
-            tmp_path,
-            grader_url,
-            data=str(data),
-            output_dir=str(tmp_path / "run"),
-            responder="openai",
-            endpoint_base_url=judge_url,
-            model_name_or_path="policy",
-        )
-    )
+    policy = {"responder": "openai", "endpoint_base_url": judge_url, "model_name_or_path": "policy"}
+    res = run_evaluate(_args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "run"), **policy))
     assert res["model"] == "openai:policy" and res["summary"]["n_scored"] == 4
     responses = [json.loads(x)["response"] for x in (tmp_path / "run/responses.jsonl").read_text().splitlines()]
     assert all("rating" in r for r in responses)
