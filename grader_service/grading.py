@@ -161,7 +161,7 @@ async def grade_item(
             message=f"{len(failed)} of {len(judgements)} criteria could not be judged; first: {first.message}",
         )
     else:
-        keep = [i for i in range(len(judgements)) if i not in set(failed)]
+        keep = [i for i, j in enumerate(judgements) if j.error is None]
         skipped = len(failed)
         try:
             if not keep:

@@ -18,7 +18,7 @@ from shared import (
     rubric_from_record,
 )
 
-_AVOIDANCE = re.compile(r"^\s*(?:pitfall criteri(?:a|on)\s*:\s*)?(avoids|does not|doesn't|refrains|never)\b", re.I)
+_AVOIDANCE = re.compile(r"^\s*(?:pitfall criteri(?:a|on)\s*:\s*)?avoids?\b", re.I)
 
 
 class RubricInvalid(ValueError):
@@ -56,7 +56,7 @@ def summarise(criteria: list[Criterion], fmt: str) -> RubricValidationResponse:
             warnings.append(f"criterion {i} is labelled a pitfall but has positive points: meeting it earns reward")
         if c.category in (Category.essential, Category.important, Category.optional) and c.points < 0:
             warnings.append(f"criterion {i} is labelled {c.category.value} but has negative points")
-        if c.points < 0 and _AVOIDANCE.match(c.criterion) and "avoid" in c.criterion.lower():
+        if c.points < 0 and _AVOIDANCE.match(c.criterion):
             warnings.append(
                 f"criterion {i} is a pitfall phrased as avoidance ('Avoids ...'): meeting it is penalised; "
                 "check that the points' sign is what the author meant"

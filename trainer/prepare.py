@@ -127,13 +127,15 @@ def prepare(
     rng.shuffle(kept)
     # hub validation/test records go to eval; from the rest hold out eval_fraction, then SFT, then GRPO
     eval_ids = [r for r in kept if rows[r]["source_split"] in ("validation", "test")]
-    pool = [r for r in kept if r not in set(eval_ids)]
+    held = set(eval_ids)
+    pool = [r for r in kept if r not in held]
     n_eval = round(len(pool) * args.eval_fraction) if not eval_ids else 0
     eval_ids += pool[:n_eval]
     pool = pool[n_eval:]
     n_sft = round(len(pool) * args.sft_fraction)
     sft_ids = [r for r in pool if rows[r]["reference_answer"]][:n_sft]
-    rest = [r for r in pool if r not in set(sft_ids)]
+    sft_set = set(sft_ids)
+    rest = [r for r in pool if r not in sft_set]
     grpo_ids = [r for r in rest if rows[r]["n_criteria"] >= args.min_grpo_criteria]
     stats["dropped_few_criteria"] = len(rest) - len(grpo_ids)
 
