@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,13 +15,32 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from grader_service import grading
+from grader_service._redact import redact_url
 from grader_service.cache import LRUCache
-from grader_service.judge import CachedJudge, Judge, OpenAIJudge, RetryPolicy, make_client
+from grader_service.judge import CachedJudge, Judge, JudgeRequestOptions, OpenAIJudge, RetryPolicy, make_client
+from grader_service.judge.families import FAMILIES
 from grader_service.limiter import SemaphoreLimiter
+from grader_service.probe import Prober
 from grader_service.rubric_check import RubricInvalid, check_rubric
 from grader_service.schemes import SCHEMES
 from grader_service.settings import GraderSettings
-from shared import GradeRequest, GradeResponse, RubricValidationRequest, RubricValidationResponse
+from shared import GradeRequest, GradeResponse, JudgeOptions, RubricValidationRequest, RubricValidationResponse
+
+log = logging.getLogger("grader")
+
+
+async def _startup_probe(prober: Prober) -> None:
+    """Check the judge once at start-up and say plainly in the log what works and what to change."""
+    try:
+        report = await prober.report()
+    except Exception:  # the probe must never take the service down
+        log.exception("judge probe failed")
+        return
+    log.warning("judge probe: %s (family %s, mode %s)", report.status, report.family, report.mode)
+    for p in report.problems:
+        log.warning("judge probe: %s -- fix: %s", p["problem"], p["fix"])
+    for a in report.adapted:
+        log.warning("judge probe: adapted: %s", a)
 
 
 def build_judge(settings: GraderSettings) -> tuple[Judge, SemaphoreLimiter]:
@@ -32,8 +53,17 @@ def build_judge(settings: GraderSettings) -> tuple[Judge, SemaphoreLimiter]:
         max_reparse=settings.judge_max_reparse,
         top_logprobs=settings.judge_top_logprobs,
         max_tokens=settings.judge_max_tokens,
+        family_name=settings.judge_family,
+        extra_body=settings.judge_extra_body,
+        reasoning_budget=settings.judge_reasoning_budget,
+        min_answer_mass=settings.judge_min_answer_mass,
+        secrets=tuple(s for s in (key, settings.api_key.get_secret_value() if settings.api_key else None) if s),
     )
     return CachedJudge(inner, LRUCache(settings.cache_size)), limiter
+
+
+def default_options(settings: GraderSettings) -> JudgeRequestOptions:
+    return grading.resolve_options(GradeRequest.model_construct(judge=JudgeOptions()), settings)
 
 
 def create_app(settings: GraderSettings | None = None, judge: Judge | None = None) -> FastAPI:
@@ -45,7 +75,16 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
             app.state.judge, app.state.limiter = build_judge(settings)
         else:
             app.state.judge, app.state.limiter = judge, None
+        app.state.prober = Prober(
+            app.state.judge,
+            default_options(settings),
+            ttl_s=settings.judge_probe_ttl_s,
+            timeout_s=min(settings.judge_timeout_s, 120.0),
+        )
+        startup = asyncio.create_task(_startup_probe(app.state.prober)) if settings.judge_probe else None
         yield
+        if startup is not None:
+            startup.cancel()
         await app.state.judge.aclose()
 
     app = FastAPI(
@@ -109,10 +148,27 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    judge_info = {"url": redact_url(settings.judge_base_url), "model": settings.judge_model}
+
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        ok, detail = await request.app.state.judge.ready()
-        body = {"status": "ready" if ok else "judge unreachable", "judge": settings.judge_base_url, "detail": detail}
-        return JSONResponse(body, 200 if ok else 503)
+        if not settings.judge_probe:
+            ok, detail = await request.app.state.judge.ready()
+            body = {"status": "ready" if ok else "unreachable", "judge": judge_info, "detail": detail}
+            return JSONResponse(body, 200 if ok else 503)
+        report = await request.app.state.prober.report()
+        body = {"status": report.status, "judge": judge_info, "probe": report.as_dict()}
+        return JSONResponse(body, 200 if report.healthy else 503)
+
+    @app.get("/v1/judge")
+    async def judge_families(request: Request) -> dict[str, Any]:
+        backend = getattr(request.app.state.judge, "inner", request.app.state.judge)
+        last = request.app.state.prober.last
+        return {
+            "judge": {**judge_info, "family": settings.judge_family, "mode": settings.judge_mode.value},
+            "families": {name: cls.summary for name, cls in FAMILIES.items()},
+            "capabilities": backend.capabilities() if hasattr(backend, "capabilities") else {},
+            "last_probe": last.as_dict() if last is not None else None,
+        }
 
     return app

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from typing import Any
 
 from pydantic import ValidationError
 
 from grader_service.judge import Judge, Judgement, JudgeRequestOptions
+from grader_service.judge.families import FAMILY_NAMES
 from grader_service.schemes import (
     SCHEMES,
     RewardEstimate,
@@ -21,6 +23,7 @@ from grader_service.schemes import (
 )
 from grader_service.settings import GraderSettings
 from shared import (
+    Criterion,
     CriterionResult,
     ErrorType,
     GradeError,
@@ -29,10 +32,13 @@ from shared import (
     GradeResponse,
     ItemResult,
     JudgeMode,
+    Message,
     OnJudgeError,
     Usage,
     group_stats,
 )
+
+log = logging.getLogger("grader")
 
 
 class RequestRejected(Exception):
@@ -52,12 +58,19 @@ def resolve_options(request: GradeRequest, settings: GraderSettings) -> JudgeReq
     j = request.judge
     mode = j.mode or settings.judge_mode
     default_t = settings.judge_sample_temperature if mode is JudgeMode.sample else settings.judge_temperature
+    family = j.family or settings.judge_family
+    if family not in FAMILY_NAMES:
+        raise RequestRejected(
+            422, ["body", "judge", "family"], f"unknown judge family; one of {', '.join(FAMILY_NAMES)}"
+        )
     return JudgeRequestOptions(
         mode=mode,
         template=j.template or settings.judge_template,
         samples=j.samples or settings.judge_samples,
         temperature=j.temperature if j.temperature is not None else default_t,
         model=j.model or settings.judge_model,
+        family=family,
+        extra_body=dict(j.extra_body or {}),
     )
 
 
@@ -93,6 +106,44 @@ def validate_request(request: GradeRequest, settings: GraderSettings) -> Any:
 
 def _check_scorable(r: ScoringRubric, scheme: str, params: Any) -> None:
     expected_reward([0.0] * r.n, r, scheme, params)
+
+
+_NOT_JUDGED = GradeError(
+    type=ErrorType.not_judged, message="not judged: another criterion failed, so the item's reward is null"
+)
+
+
+async def _one_criterion(
+    judge: Judge, conversation: list[Message], item: GradeItem, c: Criterion, opts: JudgeRequestOptions
+) -> Judgement:
+    """A judge call whose unexpected failure is this criterion's typed error, not the whole request's 500."""
+    try:
+        return await judge.judge_criterion(conversation, item.response, c, opts)
+    except Exception as e:  # a bug in a judge backend: keep the batch, report it
+        log.exception("judge backend failed on a criterion")
+        return Judgement(
+            met=None, p_met=None, error=GradeError(type=ErrorType.internal_error, message=type(e).__name__)
+        )
+
+
+async def judge_criteria(
+    judge: Judge, conversation: list[Message], item: GradeItem, opts: JudgeRequestOptions, *, stop_on_error: bool
+) -> list[Judgement]:
+    """Every criterion of one item, concurrently. With `stop_on_error` the first failure makes the
+    item's reward certainly null, so its criteria still waiting are cancelled: no judge calls spent on it."""
+    tasks = [asyncio.ensure_future(_one_criterion(judge, conversation, item, c, opts)) for c in item.rubric]
+    pending: set[asyncio.Future[Judgement]] = set(tasks)
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if stop_on_error and any(t.result().error is not None for t in done):
+                break
+    finally:
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    return [Judgement(met=None, p_met=None, error=_NOT_JUDGED) if t.cancelled() else t.result() for t in tasks]
 
 
 def _seed(item: GradeItem) -> int:
@@ -131,8 +182,8 @@ async def grade_item(
         usage.ms = (time.perf_counter() - start) * 1000
         return result
 
-    judgements: list[Judgement] = await asyncio.gather(
-        *(judge.judge_criterion(conversation, item.response, c, opts) for c in item.rubric)
+    judgements = await judge_criteria(
+        judge, conversation, item, opts, stop_on_error=request.on_judge_error is OnJudgeError.null
     )
     criteria = []
     for c, j in zip(item.rubric, judgements, strict=True):
@@ -154,11 +205,14 @@ async def grade_item(
     error: GradeError | None = None
     skipped = 0
     if failed and request.on_judge_error is OnJudgeError.null:
-        first = judgements[failed[0]].error
-        assert first is not None
+        errors = [j.error for j in judgements if j.error is not None and j.error.type is not ErrorType.not_judged]
+        first = errors[0]
+        rest = len(failed) - len(errors)
         error = GradeError(
             type=first.type,
-            message=f"{len(failed)} of {len(judgements)} criteria could not be judged; first: {first.message}",
+            message=f"{len(errors)} of {len(judgements)} criteria could not be judged"
+            + (f" ({rest} more left unjudged once the reward was certain to be null)" if rest else "")
+            + f"; first: {first.message}",
         )
     else:
         keep = [i for i, j in enumerate(judgements) if j.error is None]

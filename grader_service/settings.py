@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import JudgeMode
@@ -20,8 +22,21 @@ class GraderSettings(BaseSettings):
     judge_samples: int = Field(5, ge=1, le=32)
     judge_temperature: float = Field(0.0, ge=0.0, le=2.0)
     judge_sample_temperature: float = Field(1.0, ge=0.0, le=2.0)
-    judge_max_tokens: int = Field(512, ge=1)
+    judge_max_tokens: int = Field(512, ge=1, description="tokens for an explained verdict (reasoning not included)")
     judge_top_logprobs: int = Field(10, ge=1, le=20)
+    judge_family: str = Field(
+        "auto", description="server/model family (README judge table); 'auto' detects it from the model and server"
+    )
+    judge_extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description='extra request fields, JSON (e.g. {"chat_template_kwargs": {"enable_thinking": false}})',
+    )
+    judge_reasoning_budget: int = Field(2048, ge=16, description="extra tokens for models that reason first")
+    judge_min_answer_mass: float = Field(
+        0.5, ge=0.0, le=1.0, description="logprob mode: least P(YES) + P(NO) at the answer position"
+    )
+    judge_probe: bool = Field(True, description="check the judge's capabilities at start-up and in /readyz")
+    judge_probe_ttl_s: float = Field(300.0, ge=0, description="how long a passing probe result is reused")
 
     # failure handling
     judge_concurrency: int = Field(64, ge=1, description="global cap on judge calls in flight")
@@ -46,3 +61,12 @@ class GraderSettings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = 8080
     workers: int = Field(1, ge=1, description="uvicorn worker processes (multi-core hosts)")
+
+    @field_validator("judge_family")
+    @classmethod
+    def _known_family(cls, v: str) -> str:
+        from grader_service.judge.families import FAMILY_NAMES
+
+        if v not in FAMILY_NAMES:
+            raise ValueError(f"unknown judge family {v!r}; one of {', '.join(FAMILY_NAMES)}")
+        return v

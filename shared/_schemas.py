@@ -78,7 +78,13 @@ class JudgeOptions(BaseModel):
     )
     samples: Annotated[int, Field(ge=1, le=32)] | None = None
     temperature: Annotated[float, Field(ge=0.0, le=2.0)] | None = None
-    model: Annotated[str, Field(min_length=1)] | None = None
+    model: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    family: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="judge server/model family (GET /v1/judge lists them); default: the grader's"
+    )
+    extra_body: dict[str, Any] | None = Field(
+        default=None, description="extra request fields for the judge, merged over the grader's GRADER_JUDGE_EXTRA_BODY"
+    )
 
 
 class OnJudgeError(StrEnum):
@@ -128,6 +134,11 @@ class ErrorType(StrEnum):
     judge_connection_error = "judge_connection_error"
     judge_bad_request = "judge_bad_request"
     judge_unparseable = "judge_unparseable"
+    judge_truncated = "judge_truncated"
+    judge_bad_response = "judge_bad_response"
+    judge_low_answer_mass = "judge_low_answer_mass"
+    not_judged = "not_judged"
+    internal_error = "internal_error"
     no_scorable_criteria = "no_scorable_criteria"
 
 

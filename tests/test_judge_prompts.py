@@ -7,7 +7,8 @@ import math
 import pytest
 
 from grader_service.judge import _prompts as prompts
-from grader_service.judge._parse import parse_rating, parse_verdict, rating_distribution, yes_probability
+from grader_service.judge._answer import yes_no
+from grader_service.judge._parse import parse_rating, parse_verdict, rating_distribution
 from shared import Criterion, Message
 
 CONV = [Message(role="user", content="I get chest pain on stairs.")]
@@ -80,10 +81,12 @@ def test_parse_verdict_garbage(text: str | None) -> None:
     assert parse_verdict(text) is None
 
 
-def test_yes_probability_normalises_over_yes_and_no_variants() -> None:
+def test_yes_no_normalises_over_yes_and_no_variants_and_reports_their_mass() -> None:
     alts = [("YES", math.log(0.5)), (" yes", math.log(0.1)), ("No", math.log(0.2)), ("Maybe", math.log(0.2))]
-    assert yes_probability(alts) == pytest.approx(0.6 / 0.8)
-    assert yes_probability([("Maybe", 0.0)]) is None
+    yn = yes_no(alts)
+    assert yn is not None
+    assert yn.p_yes == pytest.approx(0.6 / 0.8) and yn.mass == pytest.approx(0.8)
+    assert yes_no([("Maybe", 0.0)]) is None
 
 
 def test_rating_distribution_splits_one_and_ten() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared import Criterion, ErrorType, GradeError, JudgeMode, Message, Usage
 
@@ -17,6 +17,8 @@ class JudgeRequestOptions:
     samples: int
     temperature: float
     model: str
+    family: str = "auto"
+    extra_body: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Judgement:
     explanation: str | None = None
     error: GradeError | None = None
     usage: Usage = field(default_factory=Usage)
+    answer_mass: float | None = None  # logprob mode: P(YES) + P(NO) at the answer position
 
 
 @dataclass

@@ -1,7 +1,15 @@
-"""A judge behind any OpenAI-compatible chat endpoint (OpenAI, vLLM, SGLang, llama.cpp server)."""
+"""A judge behind any OpenAI-compatible chat endpoint (OpenAI, vLLM, SGLang, llama.cpp, Groq, ...).
+
+The `openai` client is the transport; its raw-response path hands back the body, which `_wire` reads
+strictly, so a malformed reply is a typed, retried error for one criterion. Per-server and per-model
+quirks live in `families`; what a model refuses is learned once and remembered (`Capabilities`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +18,17 @@ from openai import AsyncOpenAI
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from grader_service._redact import sanitize
 from grader_service.judge import _prompts as prompts
+from grader_service.judge._answer import Answer, alternatives, answer_position, starts_reasoning, yes_no
 from grader_service.judge._base import JudgeError, Judgement, JudgeRequestOptions, RatingJudgement
-from grader_service.judge._parse import parse_rating, parse_verdict, rating_distribution, yes_probability
+from grader_service.judge._parse import parse_rating, parse_verdict, rating_distribution
+from grader_service.judge._wire import BadResponse, Choice, Reply, parse_reply
+from grader_service.judge.families import CallSpec, Capabilities, JudgeFamily, Refusal, detect_family, family
 from grader_service.limiter import Limiter
 from shared import Criterion, ErrorType, JudgeMode, Message, Usage, retry_after_seconds
+
+MAX_ADAPTATIONS = 6  # refusals adapted to within one call; each one changes a capability for good
 
 
 @dataclass(frozen=True)
@@ -26,7 +40,7 @@ class RetryPolicy:
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+    if isinstance(exc, BadResponse | openai.APIConnectionError):  # APITimeoutError included
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 429 or exc.status_code >= 500
@@ -34,6 +48,8 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def classify(exc: BaseException) -> ErrorType:
+    if isinstance(exc, BadResponse):
+        return ErrorType.judge_bad_response
     if isinstance(exc, openai.APITimeoutError):
         return ErrorType.judge_timeout
     if isinstance(exc, openai.APIConnectionError):
@@ -45,6 +61,20 @@ def classify(exc: BaseException) -> ErrorType:
             return ErrorType.judge_server_error
         return ErrorType.judge_bad_request
     return ErrorType.judge_server_error
+
+
+def refusal(exc: openai.APIStatusError) -> Refusal:
+    """The error reply's message, param and code, wherever the server put them."""
+    body: Any = exc.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("detail") or exc.message
+        param, code = body.get("param"), body.get("code")
+    else:
+        message, param, code = (body if isinstance(body, str) else exc.message), None, None
+    param = param if isinstance(param, str) else None
+    return Refusal(exc.status_code, str(message), param, code if isinstance(code, str) else None)
 
 
 def _retry_after(exc: BaseException | None) -> float | None:
@@ -64,14 +94,8 @@ class _Wait:
         return min(hinted, self._cap) if hinted is not None else self._exp(state)
 
 
-def _top_logprobs(choice: Any, position: int) -> list[tuple[str, float]] | None:
-    lp = getattr(choice, "logprobs", None)
-    content = getattr(lp, "content", None) if lp is not None else None
-    if not content or len(content) <= position:
-        return None
-    entry = content[position]
-    alts = [(a.token, a.logprob) for a in (entry.top_logprobs or [])]
-    return alts or [(entry.token, entry.logprob)]
+class _Learned(Exception):
+    """The reply showed the model reasons before answering; the call is repeated with a reasoning budget."""
 
 
 class OpenAIJudge:
@@ -84,6 +108,11 @@ class OpenAIJudge:
         max_reparse: int = 2,
         top_logprobs: int = 10,
         max_tokens: int = 512,
+        family_name: str = "auto",
+        extra_body: dict[str, Any] | None = None,
+        reasoning_budget: int = 2048,
+        min_answer_mass: float = 0.5,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.client = client
         self.limiter = limiter
@@ -91,19 +120,87 @@ class OpenAIJudge:
         self.max_reparse = max_reparse
         self.top_logprobs = top_logprobs
         self.max_tokens = max_tokens
+        self.family_name = family_name
+        self.extra_body = dict(extra_body or {})
+        self.reasoning_budget = reasoning_budget
+        self.min_answer_mass = min_answer_mass
+        self.secrets = secrets
+        self._detected: dict[str, JudgeFamily] = {}
+        self._caps: dict[tuple[str, str], Capabilities] = {}
+        self._served: dict[str, str] | None = None  # model id -> owned_by, from /v1/models
+        self._served_failed_at = -math.inf
+        self._detect_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
         await self.client.close()
 
+    # ------------------------------------------------------------ endpoint facts
+
+    async def served_models(self, timeout_s: float = 5.0) -> dict[str, str]:
+        """The endpoint's /v1/models (id -> owned_by); raises openai errors when unreachable."""
+        page = await self.client.models.list(timeout=timeout_s)
+        self._served = {m.id: str(getattr(m, "owned_by", "") or "") for m in page.data}
+        return self._served
+
     async def ready(self) -> tuple[bool, str]:
         try:
-            models = await self.client.models.list(timeout=5.0)
-            return True, f"{len(models.data)} model(s) served"
+            models = await self.served_models()
+            return True, f"{len(models)} model(s) served"
         except openai.OpenAIError as e:
-            return False, f"{type(e).__name__}: {e}"
+            return False, self._describe(e)
 
-    async def _create(self, usage: Usage, **kwargs: Any) -> Any:
-        """One chat completion under the global cap, retried on 429/5xx/timeouts/connection errors."""
+    async def family_for(self, opts: JudgeRequestOptions) -> tuple[JudgeFamily, Capabilities]:
+        name = opts.family if opts.family != "auto" else self.family_name
+        if name != "auto":
+            fam = family(name)
+        elif (known := self._detected.get(opts.model)) is not None:
+            fam = known
+        else:
+            fam = await self._detect(opts.model)
+        key = (fam.name, opts.model)
+        if key not in self._caps:
+            self._caps[key] = fam.capabilities()
+        return fam, self._caps[key]
+
+    async def _detect(self, model: str) -> JudgeFamily:
+        """The family from the model's name and what /v1/models says of the server (asked once)."""
+        async with self._detect_lock:
+            if (known := self._detected.get(model)) is not None:
+                return known
+            served = self._served
+            if served is None and time.monotonic() - self._served_failed_at > 60:
+                try:
+                    served = await self.served_models()
+                except openai.OpenAIError:
+                    self._served_failed_at = time.monotonic()  # decide from the name; ask again in a minute
+            owned = served.get(model) if served else None
+            if served and owned is None and len(served) == 1:
+                owned = next(iter(served.values()))
+            fam = detect_family(model, str(self.client.base_url), owned)
+            if served is not None:
+                self._detected[model] = fam
+            return fam
+
+    def capabilities(self) -> dict[str, dict[str, Any]]:
+        return {f"{fam} / {model}": caps.as_dict() for (fam, model), caps in self._caps.items()}
+
+    # ------------------------------------------------------------ one call
+
+    def _describe(self, e: BaseException) -> str:
+        if isinstance(e, openai.APIStatusError):
+            return f"judge answered {e.status_code}: {sanitize(refusal(e).message, 200, self.secrets)}"
+        if isinstance(e, BadResponse):
+            return f"judge sent an unusable reply: {sanitize(str(e), 200)}"
+        return f"{type(e).__name__}: {sanitize(str(e), 200, self.secrets)}"
+
+    async def _call(
+        self, usage: Usage, fam: JudgeFamily, caps: Capabilities, spec: CallSpec, opts: JudgeRequestOptions
+    ) -> tuple[Reply, bool]:
+        """One chat completion under the global cap: adapted to refusals, retried on 429, 5xx, timeouts,
+        connection errors and unusable bodies, within the bounded budget. Also says whether the call
+        carried a reasoning budget (a reply that shows reasoning without one is asked again with one)."""
+        adaptations = 0
+        extra = {**self.extra_body, **opts.extra_body}
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.retry.max_attempts),
@@ -112,32 +209,63 @@ class OpenAIJudge:
                 reraise=True,
             ):
                 with attempt:
-                    usage.judge_calls += 1
-                    async with self.limiter:
-                        completion = await self.client.chat.completions.create(**kwargs)
-        except openai.OpenAIError as e:
-            raise JudgeError(classify(e), f"{type(e).__name__}: {e}"[:500]) from e
-        if completion.usage is not None:
-            usage.prompt_tokens += completion.usage.prompt_tokens or 0
-            usage.completion_tokens += completion.usage.completion_tokens or 0
-        if not completion.choices:
-            raise JudgeError(ErrorType.judge_unparseable, "judge returned no choices")
-        return completion
+                    while True:
+                        try:
+                            async with self.limiter:  # built inside: calls that waited see what others learned
+                                budgeted = caps.reasoning
+                                kwargs = fam.request(caps, spec, extra, self.reasoning_budget)
+                                usage.judge_calls += 1
+                                raw = await self.client.chat.completions.with_raw_response.create(**kwargs)
+                            reply = parse_reply(raw.content)
+                        except openai.APIStatusError as e:
+                            if adaptations >= MAX_ADAPTATIONS or e.status_code == 429:
+                                raise
+                            if fam.request(caps, spec, extra, self.reasoning_budget) != kwargs:
+                                adaptations += 1  # a concurrent call already learned from the same refusal
+                                continue
+                            learned = fam.adapt(caps, refusal(e), kwargs)
+                            if learned is None:
+                                raise
+                            caps.learned.append(learned)
+                            adaptations += 1
+                            continue
+                        usage.prompt_tokens += reply.prompt_tokens
+                        usage.completion_tokens += reply.completion_tokens
+                        return reply, budgeted
+        except (openai.OpenAIError, BadResponse) as e:
+            raise JudgeError(classify(e), self._describe(e)) from e
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _scored_tokens(
-        self, usage: Usage, opts: JudgeRequestOptions, messages: list[dict[str, str]], max_tokens: int
-    ) -> Any:
-        """A greedy short answer with the top alternatives' logprobs for each token."""
-        completion = await self._create(
-            usage,
-            model=opts.model,
-            messages=messages,
-            temperature=0.0,
-            max_tokens=max_tokens,
-            logprobs=True,
-            top_logprobs=self.top_logprobs,
-        )
-        return completion.choices[0]
+    def _answer(
+        self, fam: JudgeFamily, caps: Capabilities, choice: Choice, reply: Reply, budgeted: bool, truncation_ok: bool
+    ) -> Answer:
+        """The final answer of a reply; raises `_Learned` or a typed truncation error when there is none."""
+        ans = fam.answer(choice.content, choice.reasoning)
+        first = choice.logprobs[0].token if choice.logprobs else ""
+        # signs of reasoning the text may not show: hidden reasoning tokens, a parser that dropped the tag
+        hidden = reply.reasoning_tokens > 0 or starts_reasoning(first, "")
+        length = choice.finish_reason == "length"
+        empty_cut = length and not ans.final and (ans.reasoned or hidden)
+        if ans.closed and not empty_cut and not (length and not truncation_ok):
+            return ans
+        if not budgeted and (
+            not ans.closed or ans.reasoned or hidden or starts_reasoning(choice.content, choice.reasoning)
+        ):
+            if not caps.reasoning:  # concurrent calls may have learned it already
+                caps.reasoning = True
+                caps.learned.append(
+                    f"the model reasons before answering: calls get a reasoning budget of {self.reasoning_budget} "
+                    f"tokens; to save time turn thinking off ({fam.thinking_off})"
+                )
+            raise _Learned
+        if budgeted:
+            fix = (
+                f"raise GRADER_JUDGE_REASONING_BUDGET (now {self.reasoning_budget}) "
+                f"or turn thinking off ({fam.thinking_off})"
+            )
+        else:
+            fix = f"raise GRADER_JUDGE_MAX_TOKENS (now {self.max_tokens})"
+        raise JudgeError(ErrorType.judge_truncated, f"the judge's reply was cut off before its answer: {fix}")
 
     # ------------------------------------------------------------ per criterion
 
@@ -146,78 +274,148 @@ class OpenAIJudge:
     ) -> Judgement:
         usage = Usage()
         try:
+            fam, caps = await self.family_for(opts)
             if opts.mode is JudgeMode.logprob:
-                j = await self._logprob(conversation, response, criterion, opts, usage)
+                j = await self._logprob(conversation, response, criterion, opts, fam, caps, usage)
             elif opts.mode is JudgeMode.sample:
-                j = await self._sample(conversation, response, criterion, opts, usage)
+                j = await self._sample(conversation, response, criterion, opts, fam, caps, usage)
             else:
-                j = await self._verdict(conversation, response, criterion, opts, usage)
+                j = await self._verdict(conversation, response, criterion, opts, fam, caps, usage)
         except JudgeError as e:
             return Judgement(met=None, p_met=None, error=e.as_error(), usage=usage)
         j.usage = usage
         return j
 
     async def _verdict(
-        self, conv: list[Message], response: str, c: Criterion, opts: JudgeRequestOptions, usage: Usage
+        self,
+        conv: list[Message],
+        response: str,
+        c: Criterion,
+        opts: JudgeRequestOptions,
+        fam: JudgeFamily,
+        caps: Capabilities,
+        usage: Usage,
     ) -> Judgement:
-        messages: list[dict[str, str]] = prompts.criterion_messages(
-            conv, response, c, opts.template, prompts.VERDICT_TAIL
-        )
+        messages = prompts.criterion_messages(conv, response, c, opts.template, prompts.VERDICT_TAIL)
         last = ""
-        for _ in range(self.max_reparse + 1):
-            completion = await self._create(
-                usage, model=opts.model, messages=messages, temperature=opts.temperature, max_tokens=self.max_tokens
-            )
-            last = completion.choices[0].message.content or ""
-            parsed = parse_verdict(last)
+        tries = 0
+        while tries <= self.max_reparse:
+            spec = CallSpec(opts.model, messages, self.max_tokens, opts.temperature)
+            reply, budgeted = await self._call(usage, fam, caps, spec, opts)
+            choice = reply.choices[0]
+            try:
+                ans = self._answer(fam, caps, choice, reply, budgeted, truncation_ok=False)
+            except _Learned:
+                continue
+            tries += 1
+            last = ans.final
+            parsed = parse_verdict(ans.final)
             if parsed is not None:
                 return Judgement(met=parsed.met, p_met=1.0 if parsed.met else 0.0, explanation=parsed.explanation)
-            messages = [*messages, {"role": "assistant", "content": last}, {"role": "user", "content": prompts.REASK}]
+            messages = [
+                *messages,
+                {"role": "assistant", "content": ans.final},
+                {"role": "user", "content": prompts.REASK},
+            ]
         raise JudgeError(
-            ErrorType.judge_unparseable, f"no verdict after {self.max_reparse + 1} tries; last: {last[:200]!r}"
+            ErrorType.judge_unparseable,
+            f"no verdict after {self.max_reparse + 1} tries; last: {sanitize(last, 120)!r}",
         )
 
     async def _logprob(
-        self, conv: list[Message], response: str, c: Criterion, opts: JudgeRequestOptions, usage: Usage
+        self,
+        conv: list[Message],
+        response: str,
+        c: Criterion,
+        opts: JudgeRequestOptions,
+        fam: JudgeFamily,
+        caps: Capabilities,
+        usage: Usage,
     ) -> Judgement:
         messages = prompts.criterion_messages(conv, response, c, opts.template, prompts.YESNO_TAIL)
-        last = ""
-        for _ in range(self.max_reparse + 1):
-            choice = await self._scored_tokens(usage, opts, messages, max_tokens=1)
-            last = choice.message.content or ""
-            alts = _top_logprobs(choice, 0)
-            p = yes_probability(alts) if alts else None
-            if p is not None:
-                return Judgement(met=p >= 0.5, p_met=p)
-            parsed = parse_verdict(last)
-            if parsed is not None:  # no logprobs returned: fall back to the hard verdict it sampled
-                note = "judge returned no YES/NO logprobs; hard verdict from the sampled token"
-                return Judgement(met=parsed.met, p_met=1.0 if parsed.met else 0.0, explanation=note)
-        raise JudgeError(ErrorType.judge_unparseable, f"no YES/NO answer; last: {last[:200]!r}")
+        answer_tokens = 1
+        while True:
+            spec = CallSpec(
+                opts.model,
+                messages,
+                answer_tokens,
+                0.0,
+                logprobs=True,
+                top_logprobs=self.top_logprobs,
+            )
+            reply, budgeted = await self._call(usage, fam, caps, spec, opts)
+            choice = reply.choices[0]
+            try:
+                ans = self._answer(fam, caps, choice, reply, budgeted, truncation_ok=True)
+            except _Learned:
+                continue
+            tokens = choice.logprobs if caps.logprobs else None
+            pos = answer_position(tokens, ans.final) if tokens else None
+            if answer_tokens == 1 and not budgeted and (not ans.final or (tokens and pos is None)):
+                answer_tokens = 6  # a first token with no letter in it ("**", a newline): let the answer come
+                continue
+            break
+        if tokens:
+            yn = yes_no(alternatives(tokens[pos])) if pos is not None else None
+            mass = yn.mass if yn is not None else 0.0
+            if yn is None or mass < self.min_answer_mass:
+                raise JudgeError(
+                    ErrorType.judge_low_answer_mass,
+                    f"YES and NO hold {mass:.0%} of the probability at the answer position (needed: "
+                    f"{self.min_answer_mass:.0%}); answer was {sanitize(ans.final, 40)!r}. If the model reasons "
+                    "before answering, set GRADER_JUDGE_FAMILY to its family (e.g. deepseek-r1, gpt-oss); "
+                    "otherwise use verdict mode",
+                )
+            return Judgement(met=yn.p_yes >= 0.5, p_met=yn.p_yes, answer_mass=mass)
+        parsed = parse_verdict(ans.final)
+        if parsed is None:
+            raise JudgeError(
+                ErrorType.judge_unparseable,
+                f"no YES/NO answer and no logprobs; got {sanitize(ans.final, 80)!r}",
+            )
+        note = "judge returned no logprobs; hard verdict from its answer"
+        return Judgement(met=parsed.met, p_met=1.0 if parsed.met else 0.0, explanation=note)
 
     async def _sample(
-        self, conv: list[Message], response: str, c: Criterion, opts: JudgeRequestOptions, usage: Usage
+        self,
+        conv: list[Message],
+        response: str,
+        c: Criterion,
+        opts: JudgeRequestOptions,
+        fam: JudgeFamily,
+        caps: Capabilities,
+        usage: Usage,
     ) -> Judgement:
         messages = prompts.criterion_messages(conv, response, c, opts.template, prompts.VERDICT_TAIL)
         verdicts: list[bool] = []
         explanation: str | None = None
-        budget = opts.samples  # bounded: servers that ignore `n` get at most `samples` calls
+        truncated = 0
+        budget = opts.samples  # bounded: servers that ignore or refuse `n` get at most `samples` calls
         while len(verdicts) < opts.samples and budget > 0:
             budget -= 1
-            completion = await self._create(
-                usage,
-                model=opts.model,
-                messages=messages,
-                temperature=opts.temperature,
-                max_tokens=self.max_tokens,
-                n=opts.samples - len(verdicts),
-            )
-            for choice in completion.choices:
-                parsed = parse_verdict(choice.message.content)
+            want = opts.samples - len(verdicts)
+            spec = CallSpec(opts.model, messages, self.max_tokens, opts.temperature, n=want)
+            reply, budgeted = await self._call(usage, fam, caps, spec, opts)
+            learned = False
+            for choice in reply.choices:
+                try:
+                    ans = self._answer(fam, caps, choice, reply, budgeted, truncation_ok=False)
+                except _Learned:
+                    learned = True
+                    break
+                except JudgeError:
+                    truncated += 1
+                    continue
+                parsed = parse_verdict(ans.final)
                 if parsed is not None and len(verdicts) < opts.samples:
                     verdicts.append(parsed.met)
                     explanation = explanation or parsed.explanation
+            if learned:
+                budget += 1
         if not verdicts:
+            if truncated:
+                fix = "GRADER_JUDGE_REASONING_BUDGET" if caps.reasoning else "GRADER_JUDGE_MAX_TOKENS"
+                raise JudgeError(ErrorType.judge_truncated, f"every sample was cut off before its verdict: raise {fix}")
             raise JudgeError(ErrorType.judge_unparseable, f"none of the {opts.samples} samples held a verdict")
         p = sum(verdicts) / len(verdicts)
         return Judgement(met=p >= 0.5, p_met=p, explanation=explanation)
@@ -229,46 +427,73 @@ class OpenAIJudge:
     ) -> RatingJudgement:
         usage = Usage()
         try:
+            fam, caps = await self.family_for(opts)
             if opts.mode is JudgeMode.logprob:
-                j = await self._rating_logprob(conversation, response, rubric, opts, usage)
+                j = await self._rating_logprob(conversation, response, rubric, opts, fam, caps, usage)
             else:
-                j = await self._rating_verdict(conversation, response, rubric, opts, usage)
+                j = await self._rating_verdict(conversation, response, rubric, opts, fam, caps, usage)
         except JudgeError as e:
             return RatingJudgement(rating_probs=None, error=e.as_error(), usage=usage)
         j.usage = usage
         return j
 
     async def _rating_logprob(
-        self, conv: list[Message], response: str, rubric: list[Criterion], opts: JudgeRequestOptions, usage: Usage
+        self,
+        conv: list[Message],
+        response: str,
+        rubric: list[Criterion],
+        opts: JudgeRequestOptions,
+        fam: JudgeFamily,
+        caps: Capabilities,
+        usage: Usage,
     ) -> RatingJudgement:
         messages = prompts.rubric_messages(conv, response, rubric, opts.template, prompts.LIKERT_NUMBER_TAIL)
-        choice = await self._scored_tokens(usage, opts, messages, max_tokens=2)
-        first = _top_logprobs(choice, 0)
-        content = choice.logprobs.content if choice.logprobs and choice.logprobs.content else []
-        sampled_first = content[0].token if content else ""
-        if first:
-            dist = rating_distribution(first, _top_logprobs(choice, 1), sampled_first)
+        while True:
+            spec = CallSpec(opts.model, messages, 2, 0.0, logprobs=True, top_logprobs=self.top_logprobs)
+            reply, budgeted = await self._call(usage, fam, caps, spec, opts)
+            choice = reply.choices[0]
+            try:
+                ans = self._answer(fam, caps, choice, reply, budgeted, truncation_ok=True)
+                break
+            except _Learned:
+                continue
+        tokens = choice.logprobs if caps.logprobs else None
+        pos = answer_position(tokens, ans.final) if tokens else None
+        if tokens and pos is not None:
+            second = alternatives(tokens[pos + 1]) if pos + 1 < len(tokens) else None
+            dist = rating_distribution(alternatives(tokens[pos]), second, tokens[pos].token)
             if dist:
                 return RatingJudgement(rating_probs=dist)
-        parsed = parse_rating(choice.message.content)
+        parsed = parse_rating(ans.final)
         if parsed is None:
-            raise JudgeError(ErrorType.judge_unparseable, f"no rating; got {choice.message.content!r:.200}")
+            raise JudgeError(ErrorType.judge_unparseable, f"no rating; got {sanitize(ans.final, 80)!r}")
         return RatingJudgement(rating_probs={parsed[0]: 1.0}, explanation="judge returned no rating logprobs")
 
     async def _rating_verdict(
-        self, conv: list[Message], response: str, rubric: list[Criterion], opts: JudgeRequestOptions, usage: Usage
+        self,
+        conv: list[Message],
+        response: str,
+        rubric: list[Criterion],
+        opts: JudgeRequestOptions,
+        fam: JudgeFamily,
+        caps: Capabilities,
+        usage: Usage,
     ) -> RatingJudgement:
         messages = prompts.rubric_messages(conv, response, rubric, opts.template, prompts.LIKERT_VERDICT_TAIL)
         n = opts.samples if opts.mode is JudgeMode.sample else 1
         ratings: list[int] = []
         explanation = None
-        for _ in range(self.max_reparse + n):
-            if len(ratings) >= n:
-                break
-            completion = await self._create(
-                usage, model=opts.model, messages=messages, temperature=opts.temperature, max_tokens=self.max_tokens
-            )
-            parsed = parse_rating(completion.choices[0].message.content)
+        tries = 0
+        while tries < self.max_reparse + n and len(ratings) < n:
+            spec = CallSpec(opts.model, messages, self.max_tokens, opts.temperature)
+            reply, budgeted = await self._call(usage, fam, caps, spec, opts)
+            choice = reply.choices[0]
+            try:
+                ans = self._answer(fam, caps, choice, reply, budgeted, truncation_ok=False)
+            except _Learned:
+                continue
+            tries += 1
+            parsed = parse_rating(ans.final)
             if parsed is not None:
                 ratings.append(parsed[0])
                 explanation = explanation or parsed[1]

@@ -1,4 +1,9 @@
-"""Reading judge output: JSON verdicts from free text, YES/NO probabilities from logprobs."""
+"""Reading verdicts and ratings from the judge's final answer (see `_answer` for what "final" means).
+
+A verdict counts only where the answer ends with it: a JSON object closing the answer, or a last
+line that is a bare `met: true`/`YES`. A JSON object earlier in the text is the judge quoting
+something (the instructions, or a response that planted `{"met": true}`), not its verdict.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from grader_service.judge._answer import norm_token
+
 _TRUE = {"true", "yes", "met", "1"}
 _FALSE = {"false", "no", "not met", "unmet", "0"}
 _VERDICT_KEYS = ("met", "criteria_met", "criterion_met", "verdict", "answer")
-_OBJECT = re.compile(r"\{[^{}]*\}", re.DOTALL)
-_LOOSE = re.compile(r'"?(?:criteria_met|criterion_met|met|verdict)"?\s*[:=]\s*"?(true|false|yes|no)\b', re.I)
+_TRAILING_OBJECT = re.compile(r"\{[^{}]*\}\s*$", re.DOTALL)
+_LOOSE_LINE = re.compile(
+    r'^\W*"?(?:criteria_met|criterion_met|met|verdict|answer)"?\s*[:=]\s*"?(true|false|yes|no)"?\W*$', re.I
+)
 _BARE = re.compile(r"^\W*(yes|no)\W*$", re.I)
 _RATING = re.compile(r'"?rating"?\s*[:=]\s*"?(\d{1,2})', re.I)
 
@@ -41,26 +50,26 @@ def _strip_fences(text: str) -> str:
 
 
 def parse_verdict(text: str | None) -> ParsedVerdict | None:
-    """The last JSON verdict in `text` (tolerating code fences, prose, loose key/value pairs)."""
+    """The verdict that ends `text`, or None when the answer does not end with one."""
     if not text:
         return None
-    body = _strip_fences(text)
-    for m in reversed(list(_OBJECT.finditer(body))):
+    body = _strip_fences(text).strip()
+    if m := _TRAILING_OBJECT.search(body):
         try:
             obj = json.loads(m.group(0))
         except json.JSONDecodeError:
-            continue
+            obj = None
         if isinstance(obj, dict):
             for key in _VERDICT_KEYS:
                 if key in obj and (met := _as_bool(obj[key])) is not None:
                     return ParsedVerdict(met, _explanation(body[: m.start()], obj))
-    loose = list(_LOOSE.finditer(body))
-    if loose:
-        m = loose[-1]
-        return ParsedVerdict(m.group(1).lower() in _TRUE, _explanation(body[: m.start()], None))
-    lines = [ln for ln in body.strip().splitlines() if ln.strip()]
-    if lines and (m := _BARE.match(lines[-1])):
-        return ParsedVerdict(m.group(1).lower() == "yes", _explanation("\n".join(lines[:-1]), None))
+        return None
+    lines = [ln for ln in body.splitlines() if ln.strip()]
+    if not lines:
+        return None
+    last = lines[-1]
+    if (m := _LOOSE_LINE.match(last)) or (m := _BARE.match(last)):
+        return ParsedVerdict(m.group(1).lower() in _TRUE, _explanation("\n".join(lines[:-1]), None))
     return None
 
 
@@ -89,24 +98,6 @@ def parse_rating(text: str | None) -> tuple[int, str | None] | None:
     return None
 
 
-def _norm_token(token: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", token.lower())
-
-
-def yes_probability(top_logprobs: Iterable[tuple[str, float]]) -> float | None:
-    """P(yes) / (P(yes) + P(no)) over the returned alternatives; None when neither appears."""
-    p_yes = p_no = 0.0
-    for token, logprob in top_logprobs:
-        t = _norm_token(token)
-        if t == "yes":
-            p_yes += math.exp(logprob)
-        elif t == "no":
-            p_no += math.exp(logprob)
-    if p_yes + p_no <= 0:
-        return None
-    return p_yes / (p_yes + p_no)
-
-
 def rating_distribution(
     first: Iterable[tuple[str, float]], second: Iterable[tuple[str, float]] | None, sampled_first: str
 ) -> dict[int, float] | None:
@@ -117,15 +108,15 @@ def rating_distribution(
     """
     probs: dict[int, float] = {}
     for token, logprob in first:
-        t = _norm_token(token)
+        t = norm_token(token)
         if t.isdigit() and 1 <= int(t) <= 10:
             probs[int(t)] = probs.get(int(t), 0.0) + math.exp(logprob)
     if not probs:
         return None
-    if 1 in probs and second is not None and _norm_token(sampled_first) == "1":
+    if 1 in probs and second is not None and norm_token(sampled_first) == "1":
         p_zero = p_end = 0.0
         for token, logprob in second:
-            t = _norm_token(token)
+            t = norm_token(token)
             if t == "0":
                 p_zero += math.exp(logprob)
             elif not t.isdigit():
