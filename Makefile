@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge smoke train test lint format bench serve judge-local clean
+.PHONY: install install-judge smoke train test compose-test compose-up-cpu gpu-wheels probes fuzz lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,30 @@ SOURCE ?= ScaleAI/RaR-Medicine
 train:
 	$(PY) -m trainer prepare --source "$(SOURCE)" --output_dir data/prepared
 	$(PY) -m trainer sft --preset $(PRESET) --dataset_path data/prepared
-	$(PY) -m trainer grpo --preset $(PRESET) --dataset_path data/prepared
+	$(PY) -m trainer grpo --preset $(PRESET) --dataset_path data/prepared --sft_adapter runs/$(PRESET)/sft
 
 test:
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -m "not compose"
+
+# The whole compose stack on a CPU with a real Docker engine (minutes; skips without an engine).
+compose-test:
+	$(PY) -m pytest -q -p no:cacheprovider -m compose -rs
+
+# schemathesis against the grader's own OpenAPI document (no 5xx, responses match the schema)
+fuzz:
+	$(PY) scripts/fuzz.py $(ARGS)
+
+# Adversarial responses against a judge: which ones change a verdict (JUDGE_URL/JUDGE_MODEL, else the local judge)
+probes:
+	$(PY) scripts/probes.py $(if $(JUDGE_URL),--judge-url $(JUDGE_URL) --judge-model $(or $(JUDGE_MODEL),judge),) $(ARGS)
+
+# Wheels for scripts/gpu_check.sh on a GPU machine without network (Python 3.12 image with torch).
+gpu-wheels:
+	$(PY) scripts/gpu_wheels.py --dest .whl
+
+# Build, run and check the CPU compose stack by hand (--keep leaves it running).
+compose-up-cpu:
+	$(PY) scripts/compose_cpu.py $(ARGS)
 
 lint:
 	$(BIN)/ruff check .
@@ -45,6 +65,7 @@ format:
 	$(BIN)/ruff format .
 
 bench:
+	$(PY) bench/bench_guard.py
 	$(PY) bench/bench_grader.py
 	$(PY) bench/bench_client.py
 	$(PY) scripts/smoke.py --judge scripted --workdir runs/bench-smoke

@@ -11,10 +11,12 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from grader_service import grading
+from grader_service import _openapi, grading
+from grader_service._guard import Guard, token_ok
 from grader_service._redact import redact_url
 from grader_service.cache import LRUCache
 from grader_service.judge import CachedJudge, Judge, JudgeRequestOptions, OpenAIJudge, RetryPolicy, make_client
@@ -27,6 +29,33 @@ from grader_service.settings import GraderSettings
 from shared import GradeRequest, GradeResponse, JudgeOptions, RubricValidationRequest, RubricValidationResponse
 
 log = logging.getLogger("grader")
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/v1/schemes", "/v1/judge"})
+
+
+_BRANCHES = {"str", "int", "float", "bool", "dict", "list", "none"}
+
+
+def _is_branch_label(part: object) -> bool:
+    """pydantic's names for union branches and validators in a `loc` ("function-after[...]", "list[...]")."""
+    return isinstance(part, str) and (
+        "[" in part or part in _BRANCHES or part.startswith(("function-", "constrained-"))
+    )
+
+
+def _clean_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Locations without union-branch labels; a branch's "wrong type" error is dropped where another
+    branch got further into the same field (the input was of that branch's type)."""
+    cleaned = [
+        {"loc": [p for p in e["loc"] if not _is_branch_label(p)], "msg": e["msg"], "type": e["type"]} for e in errors
+    ]
+    out = []
+    for e in cleaned:
+        deeper = any(
+            o is not e and len(o["loc"]) > len(e["loc"]) and o["loc"][: len(e["loc"])] == e["loc"] for o in cleaned
+        )
+        if not (deeper and e["type"].endswith("_type")):
+            out.append(e)
+    return out
 
 
 async def _startup_probe(prober: Prober) -> None:
@@ -97,19 +126,24 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
     bearer = HTTPBearer(auto_error=False)
 
     def authorise(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        """Declares the bearer scheme in the OpenAPI document; `Guard` has already checked the token."""
         if settings.api_key is None:
             return
-        if creds is None or creds.credentials != settings.api_key.get_secret_value():
+        header = f"Bearer {creds.credentials}" if creds is not None else None
+        if not token_ok(header, settings.api_key.get_secret_value()):
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
-            return JSONResponse(
-                {"detail": [{"loc": ["body"], "msg": f"body exceeds {settings.max_body_bytes} bytes"}]}, 413
-            )
-        return await call_next(request)
+    app.add_middleware(
+        Guard,
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        open_paths=OPEN_PATHS,
+        json_paths=frozenset({"/v1/grade", "/v1/rubrics/validate"}),
+        max_body_bytes=settings.max_body_bytes,
+        max_items=settings.max_items,
+        max_criteria=settings.max_criteria,
+        idle_timeout_s=settings.body_idle_timeout_s,
+        body_timeout_s=settings.body_timeout_s,
+    )
 
     @app.exception_handler(grading.RequestRejected)
     async def _rejected(_: Request, exc: grading.RequestRejected) -> JSONResponse:
@@ -117,14 +151,17 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        errors = _clean_errors(list(exc.errors()))
         return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
 
-    @app.post("/v1/grade", response_model=GradeResponse, dependencies=[Depends(authorise)])
+    # the bearer scheme appears in the OpenAPI document only where a token is really required
+    auth = [Depends(authorise)] if settings.api_key is not None else []
+
+    @app.post("/v1/grade", response_model=GradeResponse, dependencies=auth)
     async def grade(body: GradeRequest, request: Request) -> GradeResponse:
         return await grading.grade(body, request.app.state.judge, settings)
 
-    @app.post("/v1/rubrics/validate", response_model=RubricValidationResponse, dependencies=[Depends(authorise)])
+    @app.post("/v1/rubrics/validate", response_model=RubricValidationResponse, dependencies=auth)
     async def validate(body: RubricValidationRequest) -> RubricValidationResponse:
         try:
             return check_rubric(body)
@@ -171,4 +208,12 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
             "last_probe": last.as_dict() if last is not None else None,
         }
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _openapi.patch(
+                get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pydantic import ValidationError
-
 from shared import (
     Category,
     Criterion,
@@ -37,11 +35,8 @@ def check_rubric(req: RubricValidationRequest) -> RubricValidationResponse:
         else:
             fmt = "items"
             criteria = load_rubric(req.rubric)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise RubricInvalid(["body", field, *err["loc"]], err["msg"]) from e
-    except (RubricFormatError, KeyError, TypeError) as e:
-        raise RubricInvalid(["body", field], str(e)) from e
+    except RubricFormatError as e:
+        raise RubricInvalid(["body", field, *e.loc], e.msg) from e
     return summarise(criteria, fmt)
 
 

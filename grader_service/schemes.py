@@ -23,7 +23,8 @@ from shared import Category, Criterion
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # finite and bounded: a constant of 1e308 or Infinity would make every reward NaN or wrong
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class HealthBenchParams(_Params):
@@ -34,10 +35,10 @@ class RarExplicitParams(_Params):
     weights: Literal["auto", "category", "points"] = Field(
         "auto", description="'auto': by category when every criterion has one, else by |points|"
     )
-    essential: float = Field(1.0, ge=0)
-    important: float = Field(0.7, ge=0)
-    optional: float = Field(0.3, ge=0)
-    pitfall: float = Field(0.9, ge=0)
+    essential: float = Field(1.0, ge=0, le=1e3)
+    important: float = Field(0.7, ge=0, le=1e3)
+    optional: float = Field(0.3, ge=0, le=1e3)
+    pitfall: float = Field(0.9, ge=0, le=1e3)
 
 
 class RarImplicitParams(_Params):
@@ -45,18 +46,20 @@ class RarImplicitParams(_Params):
 
 
 class HybridParams(_Params):
-    coverage_weight: float = Field(15.0, ge=0, description="multiplies s")
-    pitfall_weight: float = Field(4.5, ge=0, description="multiplies ρ")
-    bonus: float = Field(5.0, ge=0, description="added when every positive criterion is met and no pitfall is")
+    coverage_weight: float = Field(15.0, ge=0, le=1e6, description="multiplies s")
+    pitfall_weight: float = Field(4.5, ge=0, le=1e6, description="multiplies ρ")
+    bonus: float = Field(5.0, ge=0, le=1e6, description="added when every positive criterion is met and no pitfall is")
 
 
 class ComplexityParams(_Params):
-    scale: float = Field(20.0, ge=0)
-    exponent: float = Field(1.2, gt=0)
-    pitfall_penalty: float = Field(0.5, ge=0, description="ŝ = max(0, s − pitfall_penalty·ρ)")
-    complexity_coef: float = Field(0.2, ge=0)
-    complexity_ref: float = Field(25.0, gt=0, description="n at which the complexity factor reaches 1+coef")
-    max_reward: float = Field(25.0, gt=0)
+    scale: float = Field(20.0, ge=0, le=1e6)
+    exponent: float = Field(1.2, ge=0.01, le=100)
+    pitfall_penalty: float = Field(0.5, ge=0, le=1e3, description="ŝ = max(0, s − pitfall_penalty·ρ)")
+    complexity_coef: float = Field(0.2, ge=0, le=1e3)
+    complexity_ref: float = Field(
+        25.0, ge=1, le=1e6, description="n at which the complexity factor reaches 1+coef (ln(1+n)/ln(1+ref))"
+    )
+    max_reward: float = Field(25.0, gt=0, le=1e6)
 
 
 # ---------------------------------------------------------------- typed input

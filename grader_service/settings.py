@@ -50,7 +50,9 @@ class GraderSettings(BaseSettings):
     max_items: int = Field(1024, ge=1)
     max_criteria: int = Field(64, ge=1)
     max_text_chars: int = Field(200_000, ge=1)
-    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="streaming limit: chunked bodies too")
+    body_idle_timeout_s: float = Field(5.0, gt=0, description="a request body that stalls this long gets a 408")
+    body_timeout_s: float = Field(60.0, gt=0, description="the whole body must arrive within this")
 
     # reward math
     enum_max: int = Field(12, ge=0, le=20, description="exact enumeration up to 2^enum_max verdict vectors")
@@ -70,3 +72,9 @@ class GraderSettings(BaseSettings):
         if v not in FAMILY_NAMES:
             raise ValueError(f"unknown judge family {v!r}; one of {', '.join(FAMILY_NAMES)}")
         return v
+
+    @field_validator("judge_api_key", "api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        """`GRADER_API_KEY=` (empty, as compose passes an unset variable) means no key, not an empty one."""
+        return None if isinstance(v, str) and not v.strip() else v

@@ -101,21 +101,42 @@ def judge(kind: str, latency_s: float = 0.0) -> Iterator[tuple[str, str]]:
         raise SystemExit(f"unknown judge {kind!r}: scripted | llama")
 
 
-@contextmanager
-def grader(judge_url: str, judge_model: str, **env: str) -> Iterator[str]:
-    port = free_port()
-    genv = {
+def grader_command(port: int) -> list[str]:
+    code = (
+        "import uvicorn; from grader_service import create_app;"
+        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', access_log=False)"
+    )
+    return [sys.executable, "-c", code]
+
+
+def grader_env(judge_url: str, judge_model: str, port: int, **env: str) -> dict[str, str]:
+    return {
         "GRADER_JUDGE_BASE_URL": judge_url,
         "GRADER_JUDGE_MODEL": judge_model,
         "GRADER_PORT": str(port),
         "GRADER_HOST": "127.0.0.1",
         **env,
     }
-    code = (
-        "import uvicorn; from grader_service import create_app;"
-        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', access_log=False)"
+
+
+def start_grader(judge_url: str, judge_model: str, port: int, **env: str) -> subprocess.Popen:
+    """A grader process on `port`, once it answers /healthz (the caller stops it)."""
+    proc = subprocess.Popen(
+        grader_command(port),
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **grader_env(judge_url, judge_model, port, **env)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    with _process([sys.executable, "-c", code], f"http://127.0.0.1:{port}/healthz", genv):
+    _wait(f"http://127.0.0.1:{port}/healthz", proc)
+    return proc
+
+
+@contextmanager
+def grader(judge_url: str, judge_model: str, **env: str) -> Iterator[str]:
+    port = free_port()
+    genv = grader_env(judge_url, judge_model, port, **env)
+    with _process(grader_command(port), f"http://127.0.0.1:{port}/healthz", genv):
         yield f"http://127.0.0.1:{port}"
 
 

@@ -22,6 +22,7 @@ from shared._rubrics import (
     rubric_from_record,
 )
 from shared._schemas import (
+    MAX_POINTS,
     Criterion,
     CriterionResult,
     ErrorType,
@@ -42,6 +43,7 @@ from shared._schemas import (
 )
 
 __all__ = [
+    "MAX_POINTS",
     "AsyncGraderClient",
     "Category",
     "ClientSettings",

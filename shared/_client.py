@@ -2,8 +2,10 @@
 
 One pooled `httpx.AsyncClient`; items split into batches that never split a GRPO group (unless the
 group alone exceeds the batch size); batches sent concurrently under a cap; connection errors, 429
-(honouring Retry-After) and 5xx retried with bounded exponential backoff and jitter; other 4xx never
-retried; an overall deadline; results returned in input order.
+(honouring Retry-After) and 5xx retried with capped exponential backoff and jitter until the overall
+deadline (a grader restarting for a minute is waited out, not given up on after a few tries); other
+4xx never retried; results returned in input order. A batch that still fails comes back as items with
+a null reward and a typed `grader_unavailable` error, so the batches that succeeded are never lost.
 """
 
 from __future__ import annotations
@@ -15,14 +17,23 @@ from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
 from shared._groups import group_stats
 from shared._retry import retry_after_seconds
-from shared._schemas import GradeItem, GradeResponse, JudgeOptions, Usage
+from shared._schemas import (
+    CriterionResult,
+    ErrorType,
+    GradeError,
+    GradeItem,
+    GradeResponse,
+    ItemResult,
+    JudgeOptions,
+    Usage,
+)
 
 T = TypeVar("T")
 
@@ -38,10 +49,17 @@ class ClientSettings(BaseSettings):
     max_concurrency: int = Field(8, ge=1, description="batches in flight at once")
     timeout_s: float = Field(300.0, gt=0, description="one HTTP request")
     deadline_s: float = Field(900.0, gt=0, description="one grade() call, retries included")
-    max_attempts: int = Field(5, ge=1)
+    max_attempts: int | None = Field(
+        None, ge=1, description="cap on tries per batch; unset: retry until the deadline (capped backoff)"
+    )
     backoff_initial_s: float = Field(0.5, ge=0)
     backoff_max_s: float = Field(15.0, ge=0)
     max_retry_after_s: float = Field(60.0, ge=0)
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
 
 
 class GraderError(Exception):
@@ -147,8 +165,11 @@ class AsyncGraderClient:
 
         attempts = 0
         try:
+            stop = stop_after_delay(max(0.0, deadline - time.monotonic()))
+            if s.max_attempts is not None:
+                stop = stop | stop_after_attempt(s.max_attempts)
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(s.max_attempts) | stop_after_delay(max(0.0, deadline - time.monotonic())),
+                stop=stop,
                 wait=wait,
                 retry=retry_if_exception(_retryable),
                 reraise=True,
@@ -195,21 +216,27 @@ class AsyncGraderClient:
         deadline = time.monotonic() + self.settings.deadline_s
         sem = asyncio.Semaphore(self.settings.max_concurrency)
 
-        async def send(idx: list[int]) -> tuple[list[int], GradeResponse]:
+        async def send(idx: list[int]) -> tuple[list[int], GradeResponse | GraderUnavailable]:
             async with sem:
                 body = {**common, "items": [parsed[i].model_dump(mode="json", exclude_none=True) for i in idx]}
-                return idx, GradeResponse.model_validate(await self._post("/v1/grade", body, deadline))
+                try:
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        raw = await self._post("/v1/grade", body, deadline)
+                except GraderUnavailable as e:
+                    return idx, e
+                except TimeoutError as e:
+                    return idx, GraderDeadlineExceeded(
+                        f"batch of {len(idx)} items not graded within the {self.settings.deadline_s} s deadline",
+                        attempts=0,
+                        cause=e,
+                    )
+                return idx, GradeResponse.model_validate(raw)
 
-        try:
-            async with asyncio.timeout(self.settings.deadline_s):
-                done = await asyncio.gather(*(send(b) for b in batches(parsed, self.settings.batch_size)))
-        except TimeoutError as e:
-            raise GraderDeadlineExceeded(
-                f"grading {len(parsed)} items did not finish within {self.settings.deadline_s} s",
-                attempts=0,
-                cause=e,
-            ) from e
-        return _merge(done, len(parsed))
+        done = await asyncio.gather(*(send(b) for b in batches(parsed, self.settings.batch_size)))
+        failures = [r for _, r in done if isinstance(r, GraderUnavailable)]
+        if len(failures) == len(done):
+            raise failures[0]  # nothing graded at all: the caller decides (stop, or all-None rewards)
+        return _merge(done, parsed)
 
     async def schemes(self) -> dict[str, Any]:
         r = await self._http.get("/v1/schemes")
@@ -227,15 +254,31 @@ class AsyncGraderClient:
             return False
 
 
-def _merge(done: list[tuple[list[int], GradeResponse]], n: int) -> GradeResponse:
-    results: list[Any] = [None] * n
+def _unavailable(item: GradeItem, error: GraderUnavailable) -> ItemResult:
+    """An item whose batch failed for good: null reward, typed error, its criteria unjudged."""
+    err = GradeError(type=ErrorType.grader_unavailable, message=str(error)[:300])
+    criteria = [
+        CriterionResult(criterion=c.criterion, points=c.points, category=c.category, met=None, p_met=None)
+        for c in item.rubric
+    ]
+    return ItemResult(id=item.id, group_id=item.group_id, reward=None, reward_std=None, error=err, criteria=criteria)
+
+
+def _merge(done: list[tuple[list[int], GradeResponse | GraderUnavailable]], items: list[GradeItem]) -> GradeResponse:
+    results: list[Any] = [None] * len(items)
     usage = Usage()
+    first: GradeResponse | None = None
     for idx, resp in done:
+        if isinstance(resp, GraderUnavailable):
+            for i in idx:
+                results[i] = _unavailable(items[i], resp)
+            continue
+        first = first or resp
         for i, res in zip(idx, resp.results, strict=True):
             results[i] = res
         usage.add(resp.usage)
         usage.ms = max(usage.ms, resp.usage.ms)
-    first = done[0][1]
+    assert first is not None
     return first.model_copy(update={"results": results, "groups": group_stats(results), "usage": usage})
 
 

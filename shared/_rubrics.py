@@ -13,19 +13,61 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from shared._schemas import Criterion, Message
 
 RecordFormat = Literal["rar_medicine", "heart_subset", "healthbench"]
 
 
 class RubricFormatError(ValueError):
-    """A record or rubric that no loader understands."""
+    """A record or rubric that no loader understands; `loc` says where (e.g. ``("rubrics", 2, "points")``)."""
+
+    def __init__(self, msg: str, loc: tuple[str | int, ...] = ()) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.loc = loc
+
+    def within(self, *outer: str | int) -> RubricFormatError:
+        return RubricFormatError(self.msg, (*outer, *self.loc))
+
+
+def _criterion(item: Any) -> Criterion:
+    if not isinstance(item, Mapping):
+        raise RubricFormatError(f"a rubric item must be an object, got {type(item).__name__}")
+    try:
+        return criterion_from_item(item)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise RubricFormatError(err["msg"], tuple(err["loc"])) from None
+
+
+def _criteria(items: Any, key: str | None) -> list[Criterion]:
+    """Every item of a rubric list, errors located at the item's index (under `key` when given)."""
+    outer: tuple[str | int, ...] = (key,) if key else ()
+    if not isinstance(items, list):
+        raise RubricFormatError(f"a rubric must be a list of items, got {type(items).__name__}", outer)
+    if not items:
+        raise RubricFormatError("rubric is empty", outer)
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(_criterion(item))
+        except RubricFormatError as e:
+            raise e.within(*outer, i) from None
+    return out
 
 
 def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
     """One rubric item in any supported format (or ours) → `Criterion`."""
     if item.get("criterion") is not None and item.get("points") is not None:
-        tags = list(item.get("tags") or [])
+        tags = item.get("tags")
+        tags = [] if tags is None else tags
+        if not isinstance(tags, list):
+            raise RubricFormatError("tags must be a list of strings", ("tags",))
+        tags = list(tags)
+        if item.get("title") is not None and not isinstance(item["title"], str):
+            raise RubricFormatError("title must be a string", ("title",))
         if item.get("title"):
             tags.append(f"title:{item['title']}")
         return Criterion(
@@ -36,6 +78,8 @@ def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
             tags=tags,
         )
     if item.get("description") is not None and item.get("weight") is not None:
+        if item.get("title") is not None and not isinstance(item["title"], str):
+            raise RubricFormatError("title must be a string", ("title",))
         tags = [f"title:{item['title']}"] if item.get("title") else []
         return Criterion(criterion=item["description"], points=item["weight"], id=item.get("id"), tags=tags)
     raise RubricFormatError(
@@ -52,12 +96,9 @@ def load_rubric(value: Any) -> list[Criterion]:
             raise RubricFormatError(f"rubric string is not JSON: {e}") from e
     if isinstance(value, Mapping):
         return rubric_from_record(value)
-    if not isinstance(value, Iterable):
-        raise RubricFormatError(f"rubric must be a list of items, got {type(value).__name__}")
-    items = [criterion_from_item(x) for x in value]
-    if not items:
-        raise RubricFormatError("rubric is empty")
-    return items
+    if isinstance(value, Iterable) and not isinstance(value, list):
+        value = list(value)
+    return _criteria(value, None)
 
 
 def detect_format(record: Mapping[str, Any]) -> RecordFormat:
@@ -66,16 +107,17 @@ def detect_format(record: Mapping[str, Any]) -> RecordFormat:
     rubrics = record.get("rubrics")
     if isinstance(rubrics, list) and rubrics:
         first = rubrics[0]
-        if "tags" in first or "prompt_id" in record:
+        if (isinstance(first, Mapping) and "tags" in first) or "prompt_id" in record:
             return "healthbench"
         return "heart_subset"
-    raise RubricFormatError(f"cannot tell the record's format from keys {sorted(record)}")
+    keys = sorted(str(k) for k in record)[:20]
+    raise RubricFormatError(f"cannot tell the record's format: it needs 'rubric' or 'rubrics' (keys: {keys})")
 
 
 def rubric_from_record(record: Mapping[str, Any]) -> list[Criterion]:
     fmt = detect_format(record)
-    items = record["rubric"] if fmt == "rar_medicine" else record["rubrics"]
-    return [criterion_from_item(x) for x in items]
+    key = "rubric" if fmt == "rar_medicine" else "rubrics"
+    return _criteria(record[key], key)
 
 
 def prompt_from_record(record: Mapping[str, Any]) -> list[Message]:

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-import math
+import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from shared._categories import Category, infer_category
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
+MAX_POINTS = 1000.0  # real rubrics use -10..10; the bound keeps every sum exact and finite
+MAX_ID_CHARS = 256
+
+
+def _utf8(v: str) -> str:
+    """Text must be valid Unicode: an unpaired surrogate ('\\ud800') cannot be encoded, judged or echoed."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"text holds an unpaired surrogate at position {e.start}; send valid UTF-8") from None
+    return v
+
+
+Text = Annotated[str, AfterValidator(_utf8)]
+ShortText = Annotated[str, Field(max_length=MAX_ID_CHARS), AfterValidator(_utf8)]
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Role
-    content: str
+    content: Text
 
 
 class Criterion(BaseModel):
@@ -25,25 +40,20 @@ class Criterion(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    criterion: Annotated[str, Field(min_length=1, max_length=20_000)]
-    points: Annotated[float, Field(allow_inf_nan=False)]
+    criterion: Annotated[str, Field(min_length=1, max_length=20_000, pattern=r"\S"), AfterValidator(_utf8)]
+    points: Annotated[
+        float,
+        Strict(),  # a number, as the schema says: not true/false, not "5"
+        Field(
+            ge=-MAX_POINTS,
+            le=MAX_POINTS,
+            allow_inf_nan=False,
+            description="negative: a pitfall (being met is bad); 0: judged and reported, no effect on points",
+        ),
+    ]
     category: Category | None = None
-    id: str | None = None
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("points")
-    @classmethod
-    def _non_zero(cls, v: float) -> float:
-        if v == 0 or not math.isfinite(v):
-            raise ValueError("points must be a finite non-zero number")
-        return v
-
-    @field_validator("criterion")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("criterion text must not be blank")
-        return v
+    id: ShortText | None = None
+    tags: Annotated[list[ShortText], Field(max_length=64)] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _infer_category(self) -> Criterion:
@@ -76,15 +86,30 @@ class JudgeOptions(BaseModel):
         description="'default' judges the final response against the conversation; 'healthbench' "
         "judges the whole conversation including the response as its last assistant turn.",
     )
-    samples: Annotated[int, Field(ge=1, le=32)] | None = None
-    temperature: Annotated[float, Field(ge=0.0, le=2.0)] | None = None
-    model: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    family: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+    samples: Annotated[int, Strict(), Field(ge=1, le=32)] | None = None
+    temperature: Annotated[float, Strict(), Field(ge=0.0, le=2.0, allow_inf_nan=False)] | None = None
+    model: Annotated[ShortText, Field(min_length=1)] | None = None
+    family: Annotated[ShortText, Field(min_length=1, max_length=64)] | None = Field(
         default=None, description="judge server/model family (GET /v1/judge lists them); default: the grader's"
     )
     extra_body: dict[str, Any] | None = Field(
-        default=None, description="extra request fields for the judge, merged over the grader's GRADER_JUDGE_EXTRA_BODY"
+        default=None,
+        description="extra request fields for the judge (at most 8 KiB of JSON), merged over the grader's "
+        "GRADER_JUDGE_EXTRA_BODY",
     )
+
+    @field_validator("extra_body")
+    @classmethod
+    def _small_json(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is None:
+            return v
+        try:
+            size = len(json.dumps(v, allow_nan=False).encode("utf-8"))
+        except (ValueError, UnicodeEncodeError) as e:
+            raise ValueError(f"extra_body must be plain JSON: {type(e).__name__}") from None
+        if size > 8192:
+            raise ValueError("extra_body holds more than 8 KiB of JSON")
+        return v
 
 
 class OnJudgeError(StrEnum):
@@ -95,18 +120,11 @@ class OnJudgeError(StrEnum):
 class GradeItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str | None = None
-    prompt: str | list[Message]
-    response: str
+    id: ShortText | None = None
+    prompt: Text | Annotated[list[Message], Field(min_length=1, max_length=256)]
+    response: Text
     rubric: Rubric
-    group_id: str | None = None
-
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_not_empty(cls, v: str | list[Message]) -> str | list[Message]:
-        if isinstance(v, list) and not v:
-            raise ValueError("prompt must hold at least one message")
-        return v
+    group_id: ShortText | None = None
 
     def messages(self) -> list[Message]:
         if isinstance(self.prompt, str):
@@ -122,7 +140,9 @@ class GradeRequest(BaseModel):
 
     items: Annotated[list[GradeItem], Field(min_length=1)]
     scheme: SchemeName = "hybrid"
-    scheme_params: dict[str, Any] = Field(default_factory=dict)
+    scheme_params: dict[str, Any] = Field(
+        default_factory=dict, description="the scheme's constants (GET /v1/schemes lists them, with their bounds)"
+    )
     judge: JudgeOptions = Field(default_factory=JudgeOptions)
     on_judge_error: OnJudgeError = OnJudgeError.null
 
@@ -139,6 +159,7 @@ class ErrorType(StrEnum):
     judge_low_answer_mass = "judge_low_answer_mass"
     not_judged = "not_judged"
     internal_error = "internal_error"
+    grader_unavailable = "grader_unavailable"  # set by the client: the item's batch never got through
     no_scorable_criteria = "no_scorable_criteria"
 
 
@@ -201,12 +222,22 @@ class GradeResponse(BaseModel):
 
 
 class RubricValidationRequest(BaseModel):
-    """A rubric in our schema or a raw record in any supported format."""
+    """A rubric (`{"rubric": [...]}` or a bare list) or a record (`{"record": {...}}` or the raw record
+    itself) in any supported format."""
 
     model_config = ConfigDict(extra="forbid")
 
-    rubric: list[dict[str, Any]] | None = None
+    rubric: Annotated[list[Any], Field(max_length=1024)] | None = None
     record: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _raw(cls, data: Any) -> Any:
+        if isinstance(data, list):
+            return {"rubric": data}
+        if isinstance(data, dict) and data and not set(data) <= {"rubric", "record"}:
+            return {"record": data}  # a raw record posted as the body
+        return data
 
     @model_validator(mode="after")
     def _one_of(self) -> RubricValidationRequest:

@@ -99,6 +99,11 @@ def log_metrics(resp: GradeResponse, latency_s: float, log: Callable[[str, float
     if resp.groups:
         log("rubric/frac_zero_variance_groups", sum(g.zero_variance for g in resp.groups.values()) / len(resp.groups))
     log("rubric/null_frac", sum(r.reward is None for r in resp.results) / len(resp.results))
+    # items whose batch never got through to the grader (an outage longer than the client's deadline)
+    log(
+        "rubric/lost_items",
+        float(sum(r.error is not None and r.error.type == "grader_unavailable" for r in resp.results)),
+    )
     failures = Counter(c.error.type.value for r in resp.results for c in r.criteria if c.error is not None)
     for r in resp.results:
         if r.error is not None and not any(c.error for c in r.criteria):

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 _RESPONSE = re.compile(r"<<<response-(\w+)\n(.*?)\nresponse-\1>>>", re.S)
-_CONVERSATION = re.compile(r"<<<conversation-(\w+)\n(.*?)\nconversation-\1>>>", re.S)
+_ASSISTANT_TURN = re.compile(r"<<<turn-assistant-(\w+)\n(.*?)\nturn-assistant-\1>>>", re.S)
 _CRITERION = re.compile(r"\nCriterion \((?:reward|penalty)\):\n(.*?)\n\n(?:Explain|Is the criterion)", re.S)
 _RUBRIC_LINE = re.compile(r"^\d+\. \[(reward|penalty), ([\d.]+) points\] (.*)$", re.M)
 _P = re.compile(r"\[p=([\d.]+)\]")
@@ -92,9 +92,8 @@ def p_met(criterion: str, response: str) -> float:
 def graded_response(user: str) -> str:
     if m := _RESPONSE.search(user):
         return m.group(2)
-    if m := _CONVERSATION.search(user):  # healthbench template: last assistant turn
-        return m.group(2).rsplit("[assistant]\n", 1)[-1]
-    return ""
+    turns = _ASSISTANT_TURN.findall(user)  # healthbench template: the last assistant turn
+    return turns[-1][1] if turns else ""
 
 
 def rating_for(user: str, response: str) -> int:
@@ -147,7 +146,8 @@ def build_app(script: JudgeScript | None = None) -> Starlette:
         messages = body["messages"]
         user = next(m["content"] for m in messages if m["role"] == "user")
         response = graded_response(user)
-        crit = _CRITERION.search(user)
+        crits = list(_CRITERION.finditer(user))  # ours is always the last; one inside a fence is quoted text
+        crit = crits[-1] if crits else None
         criterion = crit.group(1) if crit else ""
         fault = m.group(1) if (m := _FAULT.search(criterion)) else None
         if fault:

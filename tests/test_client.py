@@ -153,3 +153,37 @@ def test_retry_after_header_forms() -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     assert 25 <= retry_after_seconds({"retry-after": later}) <= 31
     assert retry_after_seconds({"retry-after": "soon"}) is None and retry_after_seconds({}) is None
+
+
+# ---------------------------------------------------------------- outages: wait them out, keep what got through
+
+
+async def test_an_outage_longer_than_a_few_retries_is_waited_out(faulty_url: str, faults: GraderFaults) -> None:
+    """The old client gave up after 5 tries (about 10 s) although its deadline was 900 s."""
+    faults.down_until = time.monotonic() + 2.0
+    settings = dict(backoff_initial_s=0.01, backoff_max_s=0.2, deadline_s=30.0)  # no attempt cap
+    async with AsyncGraderClient(url=faulty_url, **settings) as client:
+        resp = await client.grade(make_items(4), scheme="healthbench")
+    assert all(r.reward is not None for r in resp.results)
+    assert faults.grade_requests > 5  # it kept trying past the old attempt count
+
+
+async def test_a_batch_that_fails_for_good_keeps_the_others(faulty_url: str, faults: GraderFaults) -> None:
+    items = make_items(12, group=4)
+    items[5]["response"] = "POISON " + items[5]["response"]  # its batch (group g1) always gets a 503
+    faults.fail_marker = "POISON"
+    async with AsyncGraderClient(url=faulty_url, batch_size=4, deadline_s=1.5, **FAST) as client:
+        resp = await client.grade(items, scheme="healthbench")
+    lost = [r for r in resp.results if r.error is not None and r.error.type == "grader_unavailable"]
+    assert [r.id for r in lost] == ["i4", "i5", "i6", "i7"]
+    assert all(r.reward is None and all(c.met is None for c in r.criteria) for r in lost)
+    kept = [r for r in resp.results if r.id not in {"i4", "i5", "i6", "i7"}]
+    assert len(kept) == 8 and all(r.reward is not None for r in kept)
+    assert [r.id for r in resp.results] == [f"i{k}" for k in range(12)]
+
+
+async def test_when_every_batch_fails_the_call_raises(faulty_url: str, faults: GraderFaults) -> None:
+    faults.fail_marker = "answer"  # every item
+    async with AsyncGraderClient(url=faulty_url, batch_size=4, deadline_s=1.0, **FAST) as client:
+        with pytest.raises(GraderUnavailable):
+            await client.grade(make_items(8), scheme="healthbench")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -20,20 +20,44 @@ def _tool(name: str) -> str:
     return path
 
 
-def test_compose_file_is_valid_and_wires_grader_to_judge() -> None:
-    out = subprocess.run(
-        [_tool("docker-compose"), "-f", str(REPO / "docker-compose.yml"), "config", "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    import json
+def _config(*files: str) -> dict:
+    args = [_tool("docker-compose")]
+    for f in files:
+        args += ["-f", str(REPO / f)]
+    out = subprocess.run([*args, "config", "--format", "json"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
 
-    cfg = json.loads(out.stdout)
-    assert set(cfg["services"]) == {"judge", "grader", "trainer"}
-    assert cfg["services"]["grader"]["environment"]["GRADER_JUDGE_BASE_URL"] == "http://judge:8000/v1"
-    assert cfg["services"]["trainer"]["environment"]["RUBRIC_GRADER_URL"] == "http://grader:8080"
-    assert yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["grader"]["depends_on"]
+
+def test_compose_wires_judge_grader_prepare_trainer() -> None:
+    cfg = _config("docker-compose.yml")
+    s = cfg["services"]
+    assert set(s) == {"judge", "grader", "prepare", "trainer"}
+    assert s["grader"]["environment"]["GRADER_JUDGE_BASE_URL"] == "http://judge:8000/v1"
+    assert s["grader"]["depends_on"]["judge"] == {"condition": "service_healthy", "required": False}
+    assert s["trainer"]["environment"]["RUBRIC_GRADER_URL"] == "http://grader:8080"
+    assert s["trainer"]["depends_on"]["prepare"]["condition"] == "service_completed_successfully"
+    assert s["trainer"]["depends_on"]["grader"]["condition"] == "service_healthy"
+    # the trainer's command is one the CLI accepts (the old `--dataset` was ambiguous)
+    assert "--dataset_path=/data/prepared" in s["trainer"]["command"]
+    # published ports listen on loopback unless BIND_ADDRESS says otherwise
+    assert all(p["host_ip"] == "127.0.0.1" for svc in ("judge", "grader") for p in s[svc]["ports"])
+    # the default judge works out of the box: vLLM family, thinking switched off by the grader
+    assert s["grader"]["environment"]["GRADER_JUDGE_FAMILY"] == "auto"
+    assert s["grader"]["environment"]["GRADER_JUDGE_MODE"] == "logprob"
+
+
+def test_cpu_profile_drops_gpus_and_uses_the_local_judge() -> None:
+    s = _config("docker-compose.yml", "docker-compose.cpu.yml")["services"]
+    assert "deploy" not in s["judge"] and "deploy" not in s["trainer"]
+    assert s["judge"]["build"]["dockerfile"] == "docker/judge-llamacpp.Dockerfile"
+    assert "--preset=cpu-smoke" in s["trainer"]["command"]
+    assert s["prepare"]["build"]["args"]["TORCH_SPEC"] == "torch==2.13.0"
+
+
+def test_external_judge_leaves_the_judge_service_out() -> None:
+    cfg = _config("docker-compose.yml", "docker-compose.external-judge.yml")
+    assert "judge" not in cfg["services"]
+    assert set(cfg["services"]) == {"grader", "prepare", "trainer"}
 
 
 @pytest.mark.parametrize("dockerfile", sorted((REPO / "docker").glob("*.Dockerfile")), ids=lambda p: p.name)

@@ -202,7 +202,11 @@ def _loc(r: httpx.Response) -> list:
     ("body", "status", "loc"),
     [
         ({"items": [item(rubric=[])]}, 422, ["body", "items", 0, "rubric"]),
-        ({"items": [item(rubric=[{"criterion": "x", "points": 0}])]}, 422, ["body", "items", 0, "rubric", 0, "points"]),
+        (
+            {"items": [item(rubric=[{"criterion": "x", "points": 1e308}])]},
+            422,
+            ["body", "items", 0, "rubric", 0, "points"],
+        ),
         ({"items": [item()], "scheme": "magic"}, 422, ["body", "scheme"]),
         ({"items": [item()], "judge": {"mode": "telepathy"}}, 422, ["body", "judge", "mode"]),
         ({"items": [item()], "scheme_params": {"bonnus": 1}}, 422, ["body", "scheme_params", "bonnus"]),
@@ -274,9 +278,12 @@ def test_validate_rubric_endpoint(grader: httpx.Client) -> None:
     assert r["categories"] == {"essential": 1, "important": 1, "pitfall": 1, "optional": 1}
     avoid = [{"criterion": "Pitfall Criteria: Avoids giving a diagnosis", "points": -1}, RUBRIC[0]]
     assert any("avoidance" in w for w in grader.post("/v1/rubrics/validate", json={"rubric": avoid}).json()["warnings"])
-    bad = grader.post("/v1/rubrics/validate", json={"rubric": [{"criterion": "x", "points": 0}]})
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == ["body", "rubric"]
+    bad = grader.post("/v1/rubrics/validate", json={"rubric": [RUBRIC[0], {"criterion": "x", "points": 5000}]})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "rubric", 1, "points"]
     assert grader.post("/v1/rubrics/validate", json={}).status_code == 422
+    # a rubric of zero-point criteria is valid input but scores nothing: a warning, not an error
+    zero = grader.post("/v1/rubrics/validate", json={"rubric": [{"criterion": "x", "points": 0}]}).json()
+    assert zero["valid"] is False and "no criterion has positive points" in zero["warnings"][0]
 
 
 def test_validate_real_records(grader: httpx.Client) -> None:

@@ -187,6 +187,7 @@ def test_auto_detects_each_family_from_the_server_and_model() -> None:
     assert detect_family("Qwen/Qwen3-8B", "http://judge:8000/v1", "vllm").name == "vllm"
     assert detect_family("Qwen/Qwen3-8B", "http://judge:30000/v1", "sglang").name == "sglang"
     assert detect_family("judge", "http://127.0.0.1:8080/v1", "llamacpp").name == "llamacpp"
+    assert detect_family("judge", "http://judge:8000/v1", "me").name == "llamacpp"  # llama-cpp-python
     assert detect_family("gpt-4.1-mini", "https://api.openai.com/v1").name == "openai"
     assert detect_family("o4-mini", "https://api.openai.com/v1").name == "openai-reasoning"
     assert detect_family("gpt-5-mini", "https://api.openai.com/v1").name == "openai-reasoning"

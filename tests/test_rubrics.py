@@ -88,11 +88,16 @@ def test_load_rubric_accepts_json_string_items_and_records() -> None:
         load_rubric([])
 
 
-@pytest.mark.parametrize("points", [0, float("nan"), float("inf")])
-def test_criterion_rejects_zero_and_non_finite_points(points: float) -> None:
+@pytest.mark.parametrize("points", [float("nan"), float("inf"), 1e308, -1001])
+def test_criterion_rejects_non_finite_and_absurd_points(points: float) -> None:
     with pytest.raises(ValidationError) as e:
         Criterion(criterion="x", points=points)
     assert e.value.errors()[0]["loc"] == ("points",)
+
+
+def test_criterion_accepts_zero_points_as_the_published_schema_does() -> None:
+    c = Criterion(criterion="Mentions follow-up.", points=0)
+    assert c.points == 0 and not c.is_pitfall and c.category is None
 
 
 def test_shared_rar_medicine_sample_loads_with_rar_weights() -> None:

@@ -84,3 +84,9 @@ def main(argv: list[str] | None = None) -> Any:
 
     (args,) = parse(command, (EvaluateArguments,), rest)
     return run_evaluate(args)
+
+
+def entry() -> int:
+    """Console-script entry point (`rubric-trainer`): an exit status, not `main`'s return value."""
+    main()
+    return 0

@@ -57,6 +57,11 @@ def load_policy(model_path: str, model_args: Any, sft_adapter: str | None) -> An
         kwargs["quantization_config"] = q
     if model_args.attn_implementation:
         kwargs["attn_implementation"] = model_args.attn_implementation
+    if sft_adapter and not (Path(sft_adapter) / "adapter_config.json").exists():
+        raise SourceUnavailable(
+            f"no SFT adapter at {sft_adapter} (adapter_config.json missing): run `python -m trainer sft` with "
+            "--output_dir there first, or leave --sft_adapter out to start GRPO from the base model"
+        )
     model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
     if sft_adapter:
         from peft import PeftModel

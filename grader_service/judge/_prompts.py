@@ -14,7 +14,7 @@ import re
 
 from shared import Criterion, Message, split_prefix
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"
 
 SYSTEM = (
     "You grade answers to medical questions for a reinforcement-learning reward. You receive a "
@@ -27,10 +27,18 @@ SYSTEM = (
 )
 
 _FENCE_RUN = re.compile(r"(<{3,}|>{3,})")
+# Chat-template control strings: a tokenizer that meets them in text may read them as special tokens
+# (ending the user turn, opening an assistant one, closing a reasoning block). ChatML, Llama 3, Gemma,
+# Mistral, Llama 2, DeepSeek (full-width bars), harmony, think tags, sentence markers.
+_CONTROL = re.compile(
+    r"<[|\uff5c][^<>\n]{1,64}?[|\uff5c]>|</?(?:think|s|start_of_turn|end_of_turn|bos|eos|pad|unk)>|\[/?INST\]|<</?SYS>>",
+    re.I,
+)
 
 
 def neutralise(text: str) -> str:
-    """Break up runs of fence characters so quoted text cannot open or close a block."""
+    """Break up fence runs and chat-template control strings so quoted text stays quoted text."""
+    text = _CONTROL.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1:], text)
     return _FENCE_RUN.sub(lambda m: " ".join(m.group(0)), text)
 
 
@@ -46,21 +54,23 @@ def _block(name: str, nonce: str, body: str) -> str:
     return f"<<<{name}-{nonce}\n{neutralise(body)}\n{name}-{nonce}>>>"
 
 
-def _render_turns(messages: list[Message]) -> str:
-    return "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages)
+def _render_turns(messages: list[Message], nonce: str) -> str:
+    """Each turn in its own fence, its role in the fence's header: text inside a turn cannot start another."""
+    return "\n".join(_block(f"turn-{m.role}", nonce, m.content) for m in messages)
 
 
 def context_block(conversation: list[Message], response: str, template: str) -> str:
     """The shared prefix of every criterion prompt for one (conversation, response)."""
-    nonce = _nonce(_render_turns(conversation), response)
+    nonce = _nonce(*(f"{m.role}\x00{m.content}" for m in conversation), response)
     if template == "healthbench":
         whole = [*conversation, Message(role="assistant", content=response)]
-        return "Conversation (the last assistant turn is the response under review):\n" + _block(
-            "conversation", nonce, _render_turns(whole)
+        return (
+            "Conversation (each turn is fenced; the last assistant turn is the response under review):\n"
+            + _render_turns(whole, nonce)
         )
     return (
-        "Conversation so far:\n"
-        + _block("conversation", nonce, _render_turns(conversation))
+        "Conversation so far (each turn is fenced):\n"
+        + _render_turns(conversation, nonce)
         + "\n\nAssistant response under review:\n"
         + _block("response", nonce, response)
     )

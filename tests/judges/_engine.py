@@ -84,7 +84,8 @@ def think(messages: list[dict[str, Any]], sampler: Sampler, *, sample: bool) -> 
     """The imitation model's reply to one of our judge prompts (criterion, YES/NO or Likert)."""
     user = next(m["content"] for m in messages if m["role"] == "user")
     response = graded_response(user)
-    crit = _CRITERION.search(user)
+    crits = list(_CRITERION.finditer(user))
+    crit = crits[-1] if crits else None
     if crit is None:  # whole-rubric Likert prompt
         rating = rating_for(user, response)
         if NUMBER_MARK in user:

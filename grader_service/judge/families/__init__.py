@@ -18,7 +18,8 @@ FAMILY_NAMES = ("auto", *FAMILIES)
 
 _OPENAI_REASONING = re.compile(r"^(o\d|gpt-5(?!.*chat))")
 _R1_STYLE = re.compile(r"deepseek-r1|r1-distill|qwq|thinking")
-_SERVERS = {"vllm": VLLM, "sglang": SGLang, "llamacpp": LlamaCpp}
+# what /v1/models says in `owned_by`; llama-cpp-python's server says "me"
+_SERVERS = {"vllm": VLLM, "sglang": SGLang, "llamacpp": LlamaCpp, "me": LlamaCpp}
 
 
 def _host(base_url: str) -> str:
