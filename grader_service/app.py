@@ -12,14 +12,14 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from grader_service import _openapi, grading
 from grader_service._guard import Guard, token_ok
 from grader_service._redact import redact_url
 from grader_service.cache import LRUCache
-from grader_service.judge import CachedJudge, Judge, JudgeRequestOptions, OpenAIJudge, RetryPolicy, make_client
+from grader_service.judge import CachedJudge, Judge, JudgeRequestOptions, OpenAIJudge, RetryPolicy, make_transport
 from grader_service.judge.families import FAMILIES
 from grader_service.limiter import SemaphoreLimiter
 from grader_service.probe import Prober
@@ -76,7 +76,13 @@ def build_judge(settings: GraderSettings) -> tuple[Judge, SemaphoreLimiter]:
     limiter = SemaphoreLimiter(settings.judge_concurrency)
     key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else None
     inner = OpenAIJudge(
-        make_client(settings.judge_base_url, key, settings.judge_timeout_s),
+        make_transport(
+            settings.judge_base_url,
+            key,
+            settings.judge_timeout_s,
+            max(settings.judge_concurrency, 16),
+            settings.judge_transport,
+        ),
         limiter,
         retry=RetryPolicy(settings.judge_max_attempts, settings.judge_backoff_initial_s, settings.judge_backoff_max_s),
         max_reparse=settings.judge_max_reparse,
@@ -158,8 +164,10 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
     auth = [Depends(authorise)] if settings.api_key is not None else []
 
     @app.post("/v1/grade", response_model=GradeResponse, dependencies=auth)
-    async def grade(body: GradeRequest, request: Request) -> GradeResponse:
-        return await grading.grade(body, request.app.state.judge, settings)
+    async def grade(body: GradeRequest, request: Request) -> Response:
+        result = await grading.grade(body, request.app.state.judge, settings)
+        # serialised once by pydantic; returning the model would have FastAPI validate it all over again
+        return Response(result.model_dump_json(), media_type="application/json")
 
     @app.post("/v1/rubrics/validate", response_model=RubricValidationResponse, dependencies=auth)
     async def validate(body: RubricValidationRequest) -> RubricValidationResponse:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from grader_service.judge import Judge, Judgement, JudgeRequestOptions
+from grader_service.judge import ItemContext, Judge, Judgement, JudgeRequestOptions
 from grader_service.judge.families import FAMILY_NAMES
 from grader_service.schemes import (
     SCHEMES,
@@ -32,7 +32,6 @@ from shared import (
     GradeResponse,
     ItemResult,
     JudgeMode,
-    Message,
     OnJudgeError,
     Usage,
     group_stats,
@@ -113,12 +112,10 @@ _NOT_JUDGED = GradeError(
 )
 
 
-async def _one_criterion(
-    judge: Judge, conversation: list[Message], item: GradeItem, c: Criterion, opts: JudgeRequestOptions
-) -> Judgement:
+async def _one_criterion(judge: Judge, ctx: ItemContext, c: Criterion, opts: JudgeRequestOptions) -> Judgement:
     """A judge call whose unexpected failure is this criterion's typed error, not the whole request's 500."""
     try:
-        return await judge.judge_criterion(conversation, item.response, c, opts)
+        return await judge.judge_criterion(ctx, c, opts)
     except Exception as e:  # a bug in a judge backend: keep the batch, report it
         log.exception("judge backend failed on a criterion")
         return Judgement(
@@ -127,18 +124,27 @@ async def _one_criterion(
 
 
 async def judge_criteria(
-    judge: Judge, conversation: list[Message], item: GradeItem, opts: JudgeRequestOptions, *, stop_on_error: bool
+    judge: Judge, ctx: ItemContext, item: GradeItem, opts: JudgeRequestOptions, *, stop_on_error: bool
 ) -> list[Judgement]:
     """Every criterion of one item, concurrently. With `stop_on_error` the first failure makes the
     item's reward certainly null, so its criteria still waiting are cancelled: no judge calls spent on it."""
-    tasks = [asyncio.ensure_future(_one_criterion(judge, conversation, item, c, opts)) for c in item.rubric]
-    pending: set[asyncio.Future[Judgement]] = set(tasks)
+    tasks = [asyncio.ensure_future(_one_criterion(judge, ctx, c, opts)) for c in item.rubric]
+    settled = asyncio.get_running_loop().create_future()
+    remaining = len(tasks)
+
+    def on_done(task: asyncio.Future[Judgement]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        failed = stop_on_error and not task.cancelled() and task.result().error is not None
+        if (remaining == 0 or failed) and not settled.done():
+            settled.set_result(None)
+
+    for t in tasks:
+        t.add_done_callback(on_done)
     try:
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if stop_on_error and any(t.result().error is not None for t in done):
-                break
+        await settled
     finally:
+        pending = [t for t in tasks if not t.done()]
         for t in pending:
             t.cancel()
         if pending:
@@ -160,10 +166,10 @@ async def grade_item(
 ) -> ItemResult:
     start = time.perf_counter()
     spec = SCHEMES[request.scheme]
-    conversation = item.messages()
+    ctx = ItemContext(item.messages(), item.response)
     usage = Usage()
     if not spec.per_criterion:
-        rating = await judge.judge_rubric(conversation, item.response, list(item.rubric), opts)
+        rating = await judge.judge_rubric(ctx, list(item.rubric), opts)
         usage.add(rating.usage)
         criteria = [
             CriterionResult(criterion=c.criterion, points=c.points, category=c.category, met=None, p_met=None)
@@ -176,15 +182,18 @@ async def grade_item(
         else:
             est = likert_reward(rating.rating_probs)
             result = ItemResult(
-                id=item.id, group_id=item.group_id, reward=est.mean, reward_std=est.std, criteria=criteria
+                id=item.id,
+                group_id=item.group_id,
+                reward=est.mean,
+                reward_std=est.std,
+                estimate=est.method,
+                criteria=criteria,
             )
         result.usage = usage
         usage.ms = (time.perf_counter() - start) * 1000
         return result
 
-    judgements = await judge_criteria(
-        judge, conversation, item, opts, stop_on_error=request.on_judge_error is OnJudgeError.null
-    )
+    judgements = await judge_criteria(judge, ctx, item, opts, stop_on_error=request.on_judge_error is OnJudgeError.null)
     criteria = []
     for c, j in zip(item.rubric, judgements, strict=True):
         usage.add(j.usage)
@@ -202,6 +211,8 @@ async def grade_item(
     failed = [i for i, j in enumerate(judgements) if j.error is not None]
     reward: float | None = None
     reward_std: float | None = None
+    estimate: Any = None
+    stderr: float | None = None
     error: GradeError | None = None
     skipped = 0
     if failed and request.on_judge_error is OnJudgeError.null:
@@ -232,6 +243,7 @@ async def grade_item(
                 seed=_seed(item),
             )
             reward, reward_std = est.mean, est.std
+            estimate, stderr = est.method, est.stderr
         except RubricNotScorable as e:
             error = GradeError(type=ErrorType.no_scorable_criteria, message=f"{e} (after skipping {skipped} failed)")
     usage.ms = (time.perf_counter() - start) * 1000
@@ -240,6 +252,8 @@ async def grade_item(
         group_id=item.group_id,
         reward=reward,
         reward_std=reward_std,
+        estimate=estimate,
+        reward_stderr=stderr,
         error=error,
         criteria=criteria,
         skipped_criteria=skipped if reward is not None else 0,

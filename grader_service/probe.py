@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from grader_service.judge import Judge, JudgeRequestOptions
+from grader_service.judge import ItemContext, Judge, JudgeRequestOptions
 from shared import Criterion, ErrorType, JudgeMode, Message
 
 Status = Literal["ready", "degraded", "busy", "failing", "unreachable"]
@@ -75,7 +75,8 @@ async def run_probe(judge: Judge, opts: JudgeRequestOptions, timeout_s: float) -
         fam, _caps = await backend.family_for(opts)
         report.family = fam.name
     try:
-        j = await asyncio.wait_for(backend.judge_criterion(CONVERSATION, RESPONSE, CRITERION, opts), timeout_s)
+        ctx = ItemContext(CONVERSATION, RESPONSE)
+        j = await asyncio.wait_for(backend.judge_criterion(ctx, CRITERION, opts), timeout_s)
     except TimeoutError:
         report.status = "busy"
         report.works.append("the endpoint answers /v1/models")
@@ -150,6 +151,14 @@ class Prober:
     async def report(self) -> ProbeReport:
         async with self._lock:
             if not self._fresh():
-                self.last = await run_probe(self.judge, self.opts, self.timeout_s)
+                try:
+                    self.last = await run_probe(self.judge, self.opts, self.timeout_s)
+                except Exception as e:  # a probe that breaks says so; it never makes /readyz a 500
+                    failed = ProbeReport(status="failing", model=self.opts.model, mode=self.opts.mode.value)
+                    failed.problems.append(
+                        {"problem": f"the probe itself failed: {type(e).__name__}", "fix": "see the log"}
+                    )
+                    failed.checked_at = time.time()
+                    self.last = failed
             assert self.last is not None
             return self.last

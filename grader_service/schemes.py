@@ -174,6 +174,42 @@ rar_explicit_score = _linear(rar_explicit_linear)
 # ---------------------------------------------------------------- seed-paper schemes
 
 
+# ---------------------------------------------------------------- the same schemes, from the two sums
+#
+# Every non-linear scheme depends on the verdicts only through P = Σ positive points met and
+# N = Σ |pitfall points| met: s = P / ΣP, ρ = N / ΣN, "every positive met" is P = ΣP (all positive
+# points are > 0) and "no pitfall met" is N = 0. `*_from_sums` score arrays of (P, N) pairs; the exact
+# expectation then needs only the distributions of P and N (see `sum_distribution`).
+
+
+def _shares(pos_met: np.ndarray, neg_met: np.ndarray, r: ScoringRubric) -> tuple[np.ndarray, np.ndarray]:
+    total_neg = float(-r.points[r.negative].sum())
+    rho = neg_met / total_neg if total_neg > 0 else np.zeros_like(neg_met)
+    return pos_met / _positive_total(r), rho
+
+
+def hybrid_from_sums(pos_met: np.ndarray, neg_met: np.ndarray, r: ScoringRubric, params: HybridParams) -> np.ndarray:
+    s, rho = _shares(pos_met, neg_met, r)
+    total_pos = _positive_total(r)
+    complete = (pos_met >= total_pos * (1 - 1e-12)) & (neg_met <= 0)
+    return np.maximum(0.0, params.coverage_weight * s - params.pitfall_weight * rho) + params.bonus * complete
+
+
+def complexity_from_sums(
+    pos_met: np.ndarray, neg_met: np.ndarray, r: ScoringRubric, params: ComplexityParams
+) -> np.ndarray:
+    s, rho = _shares(pos_met, neg_met, r)
+    s_hat = np.maximum(0.0, s - params.pitfall_penalty * rho)
+    return np.clip(params.scale * s_hat**params.exponent * complexity_factor(r.n, params), 0.0, params.max_reward)
+
+
+def healthbench_from_sums(
+    pos_met: np.ndarray, neg_met: np.ndarray, r: ScoringRubric, params: HealthBenchParams
+) -> np.ndarray:
+    out = (pos_met - neg_met) / _positive_total(r)
+    return np.clip(out, 0.0, 1.0) if params.clip else out
+
+
 def hybrid_score(met: np.ndarray, r: ScoringRubric, params: HybridParams) -> np.ndarray:
     """max(0, 15·s − 4.5·ρ) + 5·[all positive met ∧ no pitfall met]; range [0, 20] at defaults."""
     s = coverage(met, r)
@@ -207,6 +243,7 @@ class Scheme:
     description: str
     reward_range: tuple[float | None, float | None]
     per_criterion: bool = True
+    from_sums: Callable[[np.ndarray, np.ndarray, ScoringRubric, Any], np.ndarray] | None = None
 
     def linear_for(self, params: Any) -> Callable[[ScoringRubric, Any], tuple[float, np.ndarray]] | None:
         if self.name == "healthbench" and params.clip:
@@ -222,6 +259,7 @@ SCHEMES: dict[str, Scheme] = {
         healthbench_linear,
         "Σ points of met criteria / Σ positive points (negative when pitfalls outweigh)",
         (None, 1.0),
+        from_sums=healthbench_from_sums,
     ),
     "rar_explicit": Scheme(
         "rar_explicit",
@@ -247,6 +285,7 @@ SCHEMES: dict[str, Scheme] = {
         None,
         "seed paper: max(0, 15·s − 4.5·ρ) + 5·[all positive met and no pitfall met]",
         (0.0, 20.0),
+        from_sums=hybrid_from_sums,
     ),
     "complexity": Scheme(
         "complexity",
@@ -255,6 +294,7 @@ SCHEMES: dict[str, Scheme] = {
         None,
         "seed paper: 20·ŝ^1.2·(1 + 0.2·ln(1+n)/ln 26), ŝ = max(0, s − 0.5·ρ), clipped to [0, 25]",
         (0.0, 25.0),
+        from_sums=complexity_from_sums,
     ),
 }
 
@@ -271,13 +311,76 @@ def parse_params(scheme: str, raw: dict[str, Any]) -> _Params:
 class RewardEstimate:
     mean: float
     std: float
-    method: Literal["exact", "closed_form", "enumeration", "monte_carlo"]
+    method: Literal["exact", "closed_form", "sums", "enumeration", "monte_carlo"]
+    stderr: float | None = None  # Monte Carlo only: the standard error of `mean`
 
 
 def hard_reward(met: Sequence[bool], r: ScoringRubric, scheme: str, params: Any) -> float:
     spec = SCHEMES[scheme]
     assert spec.score is not None, f"{scheme} is not scored per criterion"
     return float(spec.score(np.asarray([met], dtype=float), r, params)[0])
+
+
+MAX_SUM_STATES = 200_000  # distinct values a sum may take before the exact method gives way to Monte Carlo
+_SCALES = (1, 2, 4, 5, 10, 20, 100, 1000)
+
+
+def sum_distribution(weights: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The exact distribution of Σ w_i m_i for independent m_i ~ Bernoulli(p_i), w_i > 0, as (values, probs)
+    with probs > 0; None when it would take more than MAX_SUM_STATES values.
+
+    Real rubrics use whole points (or halves, tenths): on that grid it is a convolution over at most
+    Σ w values; otherwise a dictionary of the sums reached, which stays small when weights repeat."""
+    for scale in _SCALES:
+        scaled = weights * scale
+        ints = np.rint(scaled)
+        on_grid = np.all(ints >= 1) and np.all(np.abs(scaled - ints) <= 1e-9 * scaled)
+        if on_grid and ints.sum() <= MAX_SUM_STATES:  # every weight a whole number of grid steps, none lost
+            dist = np.zeros(int(ints.sum()) + 1)
+            dist[0] = 1.0
+            top = 0
+            for w, q in zip(ints.astype(int), p, strict=True):
+                if q <= 0.0 or w == 0:
+                    continue
+                shifted = dist[: top + 1] * q  # a copy: new[i] = old[i](1 − q) + old[i − w] q
+                dist[: top + 1] *= 1.0 - q
+                dist[w : top + w + 1] += shifted
+                top += w
+            keep = np.flatnonzero(dist[: top + 1] > 0)
+            return keep / scale, dist[keep]
+    states: dict[float, float] = {0.0: 1.0}
+    for w, q in zip(weights, p, strict=True):
+        if q <= 0.0:
+            continue
+        nxt: dict[float, float] = {}
+        for value, prob in states.items():
+            if q < 1.0:
+                nxt[value] = nxt.get(value, 0.0) + prob * (1.0 - q)
+            key = value + float(w)  # exact float sums: equal subsets added in the same order meet again
+            nxt[key] = nxt.get(key, 0.0) + prob * q
+        states = nxt
+        if len(states) > MAX_SUM_STATES:
+            return None
+    values = np.fromiter(states.keys(), dtype=float, count=len(states))
+    probs = np.fromiter(states.values(), dtype=float, count=len(states))
+    keep = probs > 0
+    return values[keep], probs[keep]
+
+
+def _from_sums(
+    p: np.ndarray, r: ScoringRubric, fn: Callable[..., np.ndarray], params: Any
+) -> tuple[float, float] | None:
+    pos = sum_distribution(r.points[r.positive], p[r.positive])
+    neg = sum_distribution(-r.points[r.negative], p[r.negative])
+    if pos is None or neg is None or pos[0].size * neg[0].size > MAX_SUM_STATES * 4:
+        return None
+    (pv, pp), (nv, npr) = pos, neg
+    pos_met, neg_met = np.meshgrid(pv, nv, indexing="ij")
+    values = fn(pos_met, neg_met, r, params)
+    weights = np.outer(pp, npr)
+    mean = float((weights * values).sum())
+    var = float((weights * (values - mean) ** 2).sum())
+    return mean, math.sqrt(max(var, 0.0))
 
 
 def expected_reward(
@@ -290,7 +393,11 @@ def expected_reward(
     mc_samples: int = 8192,
     seed: int = 0,
 ) -> RewardEstimate:
-    """Mean and std of the reward when criterion i is met independently with probability p_met[i]."""
+    """Mean and std of the reward when criterion i is met independently with probability p_met[i].
+
+    Exact in every case real rubrics produce: closed form for the linear schemes, the joint distribution
+    of the two point sums for the others (any number of criteria). Enumeration and Monte Carlo remain for
+    schemes without a sums form and for sums too spread out to tabulate (the latter reports its error)."""
     spec = SCHEMES[scheme]
     assert spec.score is not None, f"{scheme} is not scored per criterion"
     p = np.clip(np.asarray(p_met, dtype=float), 0.0, 1.0)
@@ -303,6 +410,8 @@ def expected_reward(
         mean = a + float(p @ c)
         var = float(np.sum(c**2 * p * (1 - p)))
         return RewardEstimate(mean, math.sqrt(max(var, 0.0)), "closed_form")
+    if spec.from_sums is not None and (got := _from_sums(p, r, spec.from_sums, params)) is not None:
+        return RewardEstimate(got[0], got[1], "sums")
     base = (p >= 1).astype(float)
     k = uncertain.size
     if k <= enum_max:
@@ -320,7 +429,8 @@ def expected_reward(
     values = spec.score(met, r, params)
     mean = float(weights @ values)
     var = float(weights @ (values - mean) ** 2)
-    return RewardEstimate(mean, math.sqrt(max(var, 0.0)), method)
+    std = math.sqrt(max(var, 0.0))
+    return RewardEstimate(mean, std, method, std / math.sqrt(mc_samples) if method == "monte_carlo" else None)
 
 
 def likert_reward(rating_probs: dict[int, float]) -> RewardEstimate:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +34,9 @@ class GraderSettings(BaseSettings):
     judge_reasoning_budget: int = Field(2048, ge=16, description="extra tokens for models that reason first")
     judge_min_answer_mass: float = Field(
         0.5, ge=0.0, le=1.0, description="logprob mode: least P(YES) + P(NO) at the answer position"
+    )
+    judge_transport: Literal["lean", "sdk"] = Field(
+        "lean", description="lean: pre-built requests through the SDK's HTTP client; sdk: client.post in full"
     )
     judge_probe: bool = Field(True, description="check the judge's capabilities at start-up and in /readyz")
     judge_probe_ttl_s: float = Field(300.0, ge=0, description="how long a passing probe result is reused")

@@ -197,6 +197,10 @@ class ItemResult(BaseModel):
     group_id: str | None = None
     reward: float | None
     reward_std: float | None
+    estimate: Literal["exact", "closed_form", "sums", "enumeration", "monte_carlo"] | None = Field(
+        None, description="how `reward` was computed from the verdicts' probabilities; all but monte_carlo are exact"
+    )
+    reward_stderr: float | None = Field(None, description="monte_carlo only: the standard error of `reward`")
     error: GradeError | None = None
     criteria: list[CriterionResult]
     skipped_criteria: int = Field(0, description="criteria left out under on_judge_error='skip'")

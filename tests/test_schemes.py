@@ -97,10 +97,10 @@ def test_soft_linear_closed_form_hand_value() -> None:
     assert est.std == pytest.approx(math.sqrt((5 / 9) ** 2 * 0.25 + (3 / 9) ** 2 * 0.25))
 
 
-def test_soft_hybrid_enumeration_hand_value() -> None:
+def test_soft_hybrid_hand_value() -> None:
     # only B uncertain (p=0.5); A, D met, C avoided → 20 with B met, 15*(6/9) otherwise
     est = expected_reward([1, 0.5, 0, 1], R, "hybrid", HybridParams())
-    assert est.method == "enumeration"
+    assert est.method == "sums"
     assert est.mean == pytest.approx(0.5 * 20 + 0.5 * 10)
     assert est.std == pytest.approx(5.0)
 
@@ -191,16 +191,90 @@ def test_meeting_more_positive_or_fewer_pitfalls_never_lowers_reward(
     assert hard_reward(better, r, scheme, params) >= hard_reward(met, r, scheme, params) - 1e-9
 
 
+def brute_force(p: list[float], r: ScoringRubric, scheme: str, params: object) -> tuple[float, float]:
+    """Mean and std over every one of the 2^n verdict vectors, vectorised (an independent computation)."""
+    n = r.n
+    bits = ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
+    pa = np.asarray(p)
+    w = np.prod(np.where(bits == 1, pa, 1 - pa), axis=1)
+    values = SCHEMES[scheme].score(bits, r, params)
+    mean = float(w @ values)
+    return mean, math.sqrt(max(float(w @ (values - mean) ** 2), 0.0))
+
+
+# whole points, halves and awkward fractions (0.3 is not a binary fraction), as real rubrics use them
+weights_st = st.one_of(
+    st.integers(1, 10).map(float),
+    st.integers(1, 20).map(lambda x: x / 2),
+    st.sampled_from([0.3, 0.7, 1.1, 2.35]),
+)
+
+
+@st.composite
+def wide_rubric(draw: st.DrawFn, max_n: int = 16) -> tuple[ScoringRubric, list[float]]:
+    n = draw(st.integers(13, max_n))
+    pts = [draw(weights_st) * (-1 if draw(st.booleans()) and i > 0 else 1) for i in range(n)]
+    p = draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n))
+    return ScoringRubric.from_criteria([Criterion(criterion=f"c{i}", points=x) for i, x in enumerate(pts)]), p
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.integers(13, 16), st.integers(0, 2**31 - 1))
-def test_monte_carlo_close_to_truth_beyond_enumeration(n: int, seed: int) -> None:
-    crit = [Criterion(criterion=f"c{i}", points=(-2.0 if i % 4 == 3 else 3.0)) for i in range(n)]
-    r = ScoringRubric.from_criteria(crit)
-    rng = np.random.default_rng(seed)
-    p = list(rng.uniform(0.05, 0.95, n))
-    exact = expected_reward(p, r, "hybrid", HybridParams(), enum_max=16)
-    mc = expected_reward(p, r, "hybrid", HybridParams(), enum_max=12, mc_samples=20000, seed=seed)
-    assert exact.method == "enumeration" and mc.method == "monte_carlo"
-    assert mc.mean == pytest.approx(exact.mean, abs=4 * exact.std / math.sqrt(20000) + 1e-6)
+@given(wide_rubric(), st.sampled_from(["hybrid", "complexity", "healthbench"]), st.booleans())
+def test_exact_beyond_enumeration_up_to_16_criteria(
+    rp: tuple[ScoringRubric, list[float]], scheme: str, clip: bool
+) -> None:
+    """13-16 uncertain criteria: once Monte Carlo (off by ~1% of a std), now exact against brute force."""
+    r, p = rp
+    params = HealthBenchParams(clip=clip) if scheme == "healthbench" else SCHEMES[scheme].params()
+    est = expected_reward(p, r, scheme, params)
+    mean, std = brute_force(p, r, scheme, params)
+    assert est.method in ("sums", "closed_form", "exact") and est.stderr is None
+    assert est.mean == pytest.approx(mean, rel=1e-9, abs=1e-9)
+    assert est.std == pytest.approx(std, rel=1e-7, abs=1e-7)
+
+
+def test_48_criteria_agree_with_monte_carlo_and_are_fast() -> None:
+    rng = np.random.default_rng(0)
+    pts = [float(x) for x in rng.integers(1, 11, 48)]
+    for i in range(0, 48, 5):
+        pts[i] = -pts[i]
+    r = ScoringRubric.from_criteria([Criterion(criterion=f"c{i}", points=x) for i, x in enumerate(pts)])
+    p = list(rng.uniform(0.02, 0.98, 48))
+    for scheme in ("hybrid", "complexity"):
+        est = expected_reward(p, r, scheme, SCHEMES[scheme].params())
+        assert est.method == "sums"
+        # an independent estimate: 400k sampled verdict vectors
+        bits = (rng.random((400_000, 48)) < np.asarray(p)).astype(float)
+        values = SCHEMES[scheme].score(bits, r, SCHEMES[scheme].params())
+        se = values.std() / math.sqrt(len(values))
+        assert est.mean == pytest.approx(values.mean(), abs=5 * se)
+        assert est.std == pytest.approx(values.std(), rel=0.01)
+
+
+def test_sum_distribution_is_exact_on_fractional_points() -> None:
+    from grader_service.schemes import sum_distribution
+
+    values, probs = sum_distribution(np.asarray([0.3, 0.3, 1.1]), np.asarray([0.5, 0.5, 0.25]))
+    got = dict(zip(np.round(values, 9), probs, strict=True))
+    assert got == pytest.approx({0.0: 0.1875, 0.3: 0.375, 0.6: 0.1875, 1.1: 0.0625, 1.4: 0.125, 1.7: 0.0625})
+
+
+def test_tiny_weights_are_not_rounded_away() -> None:
+    r = ScoringRubric.from_criteria([Criterion(criterion="a", points=5e-324), Criterion(criterion="b", points=-1e-300)])
+    est = expected_reward([0.4, 0.0], r, "hybrid", HybridParams())
+    assert est.mean == pytest.approx(0.4 * 20 + 0.6 * 0)  # met: 15·1 + bonus 5; not met: 0
+    assert est.mean == pytest.approx(brute_force([0.4, 0.0], r, "hybrid", HybridParams())[0])
+
+
+def test_monte_carlo_is_left_only_for_sums_too_spread_out_and_reports_its_error() -> None:
+    """Irregular points on no common grid: the sums take too many values to tabulate."""
+    from grader_service import schemes
+
+    rng = np.random.default_rng(1)
+    pts = [float(x) for x in rng.uniform(0.5, 9.5, 30)]  # generic reals: 2^30 distinct sums
+    r = ScoringRubric.from_criteria([Criterion(criterion=f"c{i}", points=x) for i, x in enumerate(pts)])
+    p = list(rng.uniform(0.1, 0.9, 30))
+    est = schemes.expected_reward(p, r, "hybrid", HybridParams(), mc_samples=20000, seed=3)
+    assert est.method == "monte_carlo" and est.stderr == pytest.approx(est.std / math.sqrt(20000))
     # reproducible for a given seed
-    assert expected_reward(p, r, "hybrid", HybridParams(), enum_max=12, mc_samples=20000, seed=seed) == mc
+    assert schemes.expected_reward(p, r, "hybrid", HybridParams(), mc_samples=20000, seed=3) == est

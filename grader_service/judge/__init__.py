@@ -1,11 +1,13 @@
 """Judge backends behind one small interface (`Judge`), so tests and deployments can swap them."""
 
-from grader_service.judge._base import Judge, JudgeError, Judgement, JudgeRequestOptions, RatingJudgement
+from grader_service.judge._base import ItemContext, Judge, JudgeError, Judgement, JudgeRequestOptions, RatingJudgement
 from grader_service.judge._cached import CachedJudge
-from grader_service.judge._openai import OpenAIJudge, RetryPolicy, make_client
+from grader_service.judge._openai import OpenAIJudge, RetryPolicy
+from grader_service.judge._transport import make_transport
 
 __all__ = [
     "CachedJudge",
+    "ItemContext",
     "Judge",
     "JudgeError",
     "JudgeRequestOptions",
@@ -13,5 +15,5 @@ __all__ = [
     "OpenAIJudge",
     "RatingJudgement",
     "RetryPolicy",
-    "make_client",
+    "make_transport",
 ]

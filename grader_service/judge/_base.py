@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
+from grader_service.judge import _prompts as prompts
 from shared import Criterion, ErrorType, GradeError, JudgeMode, Message, Usage
 
 
@@ -19,6 +23,42 @@ class JudgeRequestOptions:
     model: str
     family: str = "auto"
     extra_body: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Everything here that changes the judge's answer, as a stable string (part of every cache key)."""
+        return json.dumps({**asdict(self), "mode": self.mode.value}, sort_keys=True, default=str)
+
+
+class ItemContext:
+    """One (conversation, response) being graded: what every criterion's judge call shares, worked out
+    once per item rather than once per criterion (the digest for cache keys, the prompt's context block)."""
+
+    __slots__ = ("_blocks", "_digest", "conversation", "response")
+
+    def __init__(self, conversation: list[Message], response: str) -> None:
+        self.conversation = conversation
+        self.response = response
+        self._digest: str | None = None
+        self._blocks: dict[str, str] = {}
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            h = hashlib.sha256()
+            for m in self.conversation:
+                h.update(m.role.encode())
+                h.update(b"\x00")
+                h.update(m.content.encode("utf-8", "surrogatepass"))
+                h.update(b"\x01")
+            h.update(self.response.encode("utf-8", "surrogatepass"))
+            self._digest = h.hexdigest()
+        return self._digest
+
+    def block(self, template: str) -> str:
+        if template not in self._blocks:
+            self._blocks[template] = prompts.context_block(self.conversation, self.response, template)
+        return self._blocks[template]
 
 
 @dataclass
@@ -54,12 +94,10 @@ class JudgeError(Exception):
 
 
 class Judge(Protocol):
-    async def judge_criterion(
-        self, conversation: list[Message], response: str, criterion: Criterion, opts: JudgeRequestOptions
-    ) -> Judgement: ...
+    async def judge_criterion(self, ctx: ItemContext, criterion: Criterion, opts: JudgeRequestOptions) -> Judgement: ...
 
     async def judge_rubric(
-        self, conversation: list[Message], response: str, rubric: list[Criterion], opts: JudgeRequestOptions
+        self, ctx: ItemContext, rubric: list[Criterion], opts: JudgeRequestOptions
     ) -> RatingJudgement: ...
 
     async def ready(self) -> tuple[bool, str]: ...

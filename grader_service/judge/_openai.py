@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import openai
-from openai import AsyncOpenAI
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from grader_service._redact import sanitize
 from grader_service.judge import _prompts as prompts
 from grader_service.judge._answer import Answer, alternatives, answer_position, starts_reasoning, yes_no
-from grader_service.judge._base import JudgeError, Judgement, JudgeRequestOptions, RatingJudgement
+from grader_service.judge._base import ItemContext, JudgeError, Judgement, JudgeRequestOptions, RatingJudgement
 from grader_service.judge._parse import parse_rating, parse_verdict, rating_distribution
+from grader_service.judge._transport import ChatTransport
 from grader_service.judge._wire import BadResponse, Choice, Reply, parse_reply
 from grader_service.judge.families import CallSpec, Capabilities, JudgeFamily, Refusal, detect_family, family
 from grader_service.limiter import Limiter
-from shared import Criterion, ErrorType, JudgeMode, Message, Usage, retry_after_seconds
+from shared import Criterion, ErrorType, JudgeMode, Usage, retry_after_seconds
 
 MAX_ADAPTATIONS = 6  # refusals adapted to within one call; each one changes a capability for good
 
@@ -101,7 +102,7 @@ class _Learned(Exception):
 class OpenAIJudge:
     def __init__(
         self,
-        client: AsyncOpenAI,
+        transport: ChatTransport,
         limiter: Limiter,
         *,
         retry: RetryPolicy | None = None,
@@ -114,7 +115,8 @@ class OpenAIJudge:
         min_answer_mass: float = 0.5,
         secrets: tuple[str, ...] = (),
     ) -> None:
-        self.client = client
+        self.transport = transport
+        self.client = transport.client  # for /v1/models and the base URL
         self.limiter = limiter
         self.retry = retry or RetryPolicy()
         self.max_reparse = max_reparse
@@ -132,7 +134,7 @@ class OpenAIJudge:
         self._detect_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
-        await self.client.close()
+        await self.transport.aclose()
 
     # ------------------------------------------------------------ endpoint facts
 
@@ -146,7 +148,7 @@ class OpenAIJudge:
         try:
             models = await self.served_models()
             return True, f"{len(models)} model(s) served"
-        except openai.OpenAIError as e:
+        except Exception as e:  # any failure to list models means "not reachable as configured"
             return False, self._describe(e)
 
     async def family_for(self, opts: JudgeRequestOptions) -> tuple[JudgeFamily, Capabilities]:
@@ -198,43 +200,64 @@ class OpenAIJudge:
     ) -> tuple[Reply, bool]:
         """One chat completion under the global cap: adapted to refusals, retried on 429, 5xx, timeouts,
         connection errors and unusable bodies, within the bounded budget. Also says whether the call
-        carried a reasoning budget (a reply that shows reasoning without one is asked again with one)."""
-        adaptations = 0
+        carried a reasoning budget (a reply that shows reasoning without one is asked again with one).
+
+        The first attempt runs without the retry machinery: nearly every call succeeds at once, and
+        building a retry controller per call was a visible share of the grader's CPU."""
         extra = {**self.extra_body, **opts.extra_body}
         try:
+            try:
+                return await self._attempt(usage, fam, caps, spec, extra)
+            except (openai.OpenAIError, BadResponse) as first:
+                if not _retryable(first) or self.retry.max_attempts <= 1:
+                    raise
+                await asyncio.sleep(self._first_backoff(first))
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.retry.max_attempts),
+                stop=stop_after_attempt(self.retry.max_attempts - 1),
                 wait=_Wait(self.retry),
                 retry=retry_if_exception(_retryable),
                 reraise=True,
             ):
                 with attempt:
-                    while True:
-                        try:
-                            async with self.limiter:  # built inside: calls that waited see what others learned
-                                budgeted = caps.reasoning
-                                kwargs = fam.request(caps, spec, extra, self.reasoning_budget)
-                                usage.judge_calls += 1
-                                raw = await self.client.chat.completions.with_raw_response.create(**kwargs)
-                            reply = parse_reply(raw.content)
-                        except openai.APIStatusError as e:
-                            if adaptations >= MAX_ADAPTATIONS or e.status_code == 429:
-                                raise
-                            if fam.request(caps, spec, extra, self.reasoning_budget) != kwargs:
-                                adaptations += 1  # a concurrent call already learned from the same refusal
-                                continue
-                            learned = fam.adapt(caps, refusal(e), kwargs)
-                            if learned is None:
-                                raise
-                            caps.learned.append(learned)
-                            adaptations += 1
-                            continue
-                        usage.prompt_tokens += reply.prompt_tokens
-                        usage.completion_tokens += reply.completion_tokens
-                        return reply, budgeted
+                    return await self._attempt(usage, fam, caps, spec, extra)
         except (openai.OpenAIError, BadResponse) as e:
             raise JudgeError(classify(e), self._describe(e)) from e
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _first_backoff(self, exc: BaseException) -> float:
+        hinted = _retry_after(exc)
+        if hinted is not None:
+            return min(hinted, self.retry.max_retry_after_s)
+        return min(self.retry.initial_s * (1 + random.random()), self.retry.max_s)
+
+    async def _attempt(
+        self, usage: Usage, fam: JudgeFamily, caps: Capabilities, spec: CallSpec, extra: dict[str, Any]
+    ) -> tuple[Reply, bool]:
+        """One HTTP exchange, and the immediate re-sends that refusals call for (bounded)."""
+        adaptations = 0
+        while True:
+            try:
+                async with self.limiter:  # built inside: calls that waited see what others learned
+                    budgeted = caps.reasoning
+                    kwargs = fam.request(caps, spec, extra, self.reasoning_budget)
+                    usage.judge_calls += 1
+                    raw = await self.transport.post(_body(kwargs))
+                reply = parse_reply(raw)
+            except openai.APIStatusError as e:
+                if adaptations >= MAX_ADAPTATIONS or e.status_code == 429:
+                    raise
+                if fam.request(caps, spec, extra, self.reasoning_budget) != kwargs:
+                    adaptations += 1  # a concurrent call already learned from the same refusal
+                    continue
+                learned = fam.adapt(caps, refusal(e), kwargs)
+                if learned is None:
+                    raise
+                caps.learned.append(learned)
+                adaptations += 1
+                continue
+            usage.prompt_tokens += reply.prompt_tokens
+            usage.completion_tokens += reply.completion_tokens
+            return reply, budgeted
 
     def _answer(
         self, fam: JudgeFamily, caps: Capabilities, choice: Choice, reply: Reply, budgeted: bool, truncation_ok: bool
@@ -269,18 +292,16 @@ class OpenAIJudge:
 
     # ------------------------------------------------------------ per criterion
 
-    async def judge_criterion(
-        self, conversation: list[Message], response: str, criterion: Criterion, opts: JudgeRequestOptions
-    ) -> Judgement:
+    async def judge_criterion(self, ctx: ItemContext, criterion: Criterion, opts: JudgeRequestOptions) -> Judgement:
         usage = Usage()
         try:
             fam, caps = await self.family_for(opts)
             if opts.mode is JudgeMode.logprob:
-                j = await self._logprob(conversation, response, criterion, opts, fam, caps, usage)
+                j = await self._logprob(ctx, criterion, opts, fam, caps, usage)
             elif opts.mode is JudgeMode.sample:
-                j = await self._sample(conversation, response, criterion, opts, fam, caps, usage)
+                j = await self._sample(ctx, criterion, opts, fam, caps, usage)
             else:
-                j = await self._verdict(conversation, response, criterion, opts, fam, caps, usage)
+                j = await self._verdict(ctx, criterion, opts, fam, caps, usage)
         except JudgeError as e:
             return Judgement(met=None, p_met=None, error=e.as_error(), usage=usage)
         j.usage = usage
@@ -288,15 +309,14 @@ class OpenAIJudge:
 
     async def _verdict(
         self,
-        conv: list[Message],
-        response: str,
+        ctx: ItemContext,
         c: Criterion,
         opts: JudgeRequestOptions,
         fam: JudgeFamily,
         caps: Capabilities,
         usage: Usage,
     ) -> Judgement:
-        messages = prompts.criterion_messages(conv, response, c, opts.template, prompts.VERDICT_TAIL)
+        messages = prompts.criterion_messages(ctx.block(opts.template), c, prompts.VERDICT_TAIL)
         last = ""
         tries = 0
         while tries <= self.max_reparse:
@@ -324,15 +344,14 @@ class OpenAIJudge:
 
     async def _logprob(
         self,
-        conv: list[Message],
-        response: str,
+        ctx: ItemContext,
         c: Criterion,
         opts: JudgeRequestOptions,
         fam: JudgeFamily,
         caps: Capabilities,
         usage: Usage,
     ) -> Judgement:
-        messages = prompts.criterion_messages(conv, response, c, opts.template, prompts.YESNO_TAIL)
+        messages = prompts.criterion_messages(ctx.block(opts.template), c, prompts.YESNO_TAIL)
         answer_tokens = 1
         while True:
             spec = CallSpec(
@@ -378,15 +397,14 @@ class OpenAIJudge:
 
     async def _sample(
         self,
-        conv: list[Message],
-        response: str,
+        ctx: ItemContext,
         c: Criterion,
         opts: JudgeRequestOptions,
         fam: JudgeFamily,
         caps: Capabilities,
         usage: Usage,
     ) -> Judgement:
-        messages = prompts.criterion_messages(conv, response, c, opts.template, prompts.VERDICT_TAIL)
+        messages = prompts.criterion_messages(ctx.block(opts.template), c, prompts.VERDICT_TAIL)
         verdicts: list[bool] = []
         explanation: str | None = None
         truncated = 0
@@ -423,15 +441,15 @@ class OpenAIJudge:
     # ------------------------------------------------------------ whole rubric (rar_implicit)
 
     async def judge_rubric(
-        self, conversation: list[Message], response: str, rubric: list[Criterion], opts: JudgeRequestOptions
+        self, ctx: ItemContext, rubric: list[Criterion], opts: JudgeRequestOptions
     ) -> RatingJudgement:
         usage = Usage()
         try:
             fam, caps = await self.family_for(opts)
             if opts.mode is JudgeMode.logprob:
-                j = await self._rating_logprob(conversation, response, rubric, opts, fam, caps, usage)
+                j = await self._rating_logprob(ctx, rubric, opts, fam, caps, usage)
             else:
-                j = await self._rating_verdict(conversation, response, rubric, opts, fam, caps, usage)
+                j = await self._rating_verdict(ctx, rubric, opts, fam, caps, usage)
         except JudgeError as e:
             return RatingJudgement(rating_probs=None, error=e.as_error(), usage=usage)
         j.usage = usage
@@ -439,15 +457,14 @@ class OpenAIJudge:
 
     async def _rating_logprob(
         self,
-        conv: list[Message],
-        response: str,
+        ctx: ItemContext,
         rubric: list[Criterion],
         opts: JudgeRequestOptions,
         fam: JudgeFamily,
         caps: Capabilities,
         usage: Usage,
     ) -> RatingJudgement:
-        messages = prompts.rubric_messages(conv, response, rubric, opts.template, prompts.LIKERT_NUMBER_TAIL)
+        messages = prompts.rubric_messages(ctx.block(opts.template), rubric, prompts.LIKERT_NUMBER_TAIL)
         while True:
             spec = CallSpec(opts.model, messages, 2, 0.0, logprobs=True, top_logprobs=self.top_logprobs)
             reply, budgeted = await self._call(usage, fam, caps, spec, opts)
@@ -471,15 +488,14 @@ class OpenAIJudge:
 
     async def _rating_verdict(
         self,
-        conv: list[Message],
-        response: str,
+        ctx: ItemContext,
         rubric: list[Criterion],
         opts: JudgeRequestOptions,
         fam: JudgeFamily,
         caps: Capabilities,
         usage: Usage,
     ) -> RatingJudgement:
-        messages = prompts.rubric_messages(conv, response, rubric, opts.template, prompts.LIKERT_VERDICT_TAIL)
+        messages = prompts.rubric_messages(ctx.block(opts.template), rubric, prompts.LIKERT_VERDICT_TAIL)
         n = opts.samples if opts.mode is JudgeMode.sample else 1
         ratings: list[int] = []
         explanation = None
@@ -505,5 +521,8 @@ class OpenAIJudge:
         return RatingJudgement(rating_probs=dist, explanation=explanation)
 
 
-def make_client(base_url: str, api_key: str | None, timeout_s: float) -> AsyncOpenAI:
-    return AsyncOpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout_s, max_retries=0)
+def _body(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body `chat.completions.create(**kwargs)` would send (extra_body merged in)."""
+    body = {k: v for k, v in kwargs.items() if k != "extra_body"}
+    body.update(kwargs.get("extra_body") or {})
+    return body

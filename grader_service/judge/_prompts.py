@@ -95,11 +95,10 @@ YESNO_TAIL = "Is the criterion met? Answer with one word: YES or NO."
 REASK = 'Your reply could not be read. Output only the JSON object {"met": true} or {"met": false}.'
 
 
-def criterion_messages(
-    conversation: list[Message], response: str, criterion: Criterion, template: str, tail: str
-) -> list[dict[str, str]]:
+def criterion_messages(context: str, criterion: Criterion, tail: str) -> list[dict[str, str]]:
+    """The judge's messages for one criterion; `context` is `context_block(...)` for the item (built once)."""
     user = (
-        context_block(conversation, response, template)
+        context
         + "\n\nCriterion ("
         + ("penalty" if criterion.is_pitfall else "reward")
         + "):\n"
@@ -123,12 +122,10 @@ LIKERT_VERDICT_TAIL = (
 )
 
 
-def rubric_messages(
-    conversation: list[Message], response: str, rubric: list[Criterion], template: str, tail: str
-) -> list[dict[str, str]]:
+def rubric_messages(context: str, rubric: list[Criterion], tail: str) -> list[dict[str, str]]:
     lines = []
     for i, c in enumerate(rubric, 1):
         kind = "penalty" if c.is_pitfall else "reward"
         lines.append(f"{i}. [{kind}, {abs(c.points):g} points] {criterion_text(c)}")
-    user = context_block(conversation, response, template) + "\n\nRubric:\n" + "\n".join(lines) + "\n\n" + tail
+    user = context + "\n\nRubric:\n" + "\n".join(lines) + "\n\n" + tail
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
