@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,16 @@ async def drive(url: str, batches: int, items: int, criteria: int, parallel: int
         return calls, time.perf_counter() - t0
 
 
-def measure(latency: float, concurrency: int, workers: int, mode: str, batches: int, parallel: int) -> dict[str, Any]:
+def measure(
+    latency: float,
+    concurrency: int,
+    workers: int,
+    mode: str,
+    batches: int,
+    parallel: int,
+    transport: str = "lean",
+    label: str = "",
+) -> dict[str, Any]:
     port = free_port()
     env = {
         "GRADER_JUDGE_CONCURRENCY": str(concurrency),
@@ -104,6 +114,7 @@ def measure(latency: float, concurrency: int, workers: int, mode: str, batches: 
         "GRADER_CACHE_SIZE": "0",
         "GRADER_JUDGE_PROBE": "false",
         "GRADER_WORKERS": str(workers),
+        "GRADER_JUDGE_TRANSPORT": transport,
         "GRADER_LOG_LEVEL": "warning",
     }
     with judge("scripted", latency) as (judge_url, model):
@@ -121,6 +132,8 @@ def measure(latency: float, concurrency: int, workers: int, mode: str, batches: 
     bound = concurrency / latency if latency else None
     rate = calls / secs
     return {
+        "run": label or f"L={latency * 1000:.0f} ms, C={concurrency}",
+        "transport": transport,
         "latency_ms": round(latency * 1000),
         "concurrency": concurrency,
         "workers": workers,
@@ -137,17 +150,59 @@ def measure(latency: float, concurrency: int, workers: int, mode: str, batches: 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| judge latency L | C | workers | mode | calls/s | bound C/L | share of bound | grader CPU per call | RSS |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | L | C | workers | transport | calls/s | bound C/L | share | grader CPU/call | RSS |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         bound = f"{r['bound_c_over_l']:.0f}" if r["bound_c_over_l"] else "—"
         share = f"{r['share_of_bound']:.2f}" if r["share_of_bound"] else "—"
         lines.append(
-            f"| {r['latency_ms']} ms | {r['concurrency']} | {r['workers']} | {r['mode']} | {r['calls_per_s']:.0f} | "
-            f"{bound} | {share} | {r['cpu_ms_per_call']:.2f} ms | {r['rss_mb']:.0f} MB |"
+            f"| {r['run']} | {r['latency_ms']} ms | {r['concurrency']} | {r['workers']} | {r['transport']} | "
+            f"{r['calls_per_s']:.0f} | {bound} | {share} | {r['cpu_ms_per_call']:.2f} ms | {r['rss_mb']:.0f} MB |"
         )
     return "\n".join(lines)
+
+
+def cache_effect(latency: float) -> dict[str, Any]:
+    """A GRPO-like load: G = 6 completions per prompt, a third of them repeats of another (short answers
+    collide), graded twice as two epochs would. Judge calls and wall time with the cache off and on."""
+    out: dict[str, Any] = {}
+    for cache in ("off", "sqlite"):
+        port = free_port()
+        env = {"GRADER_CACHE": cache, "GRADER_JUDGE_PROBE": "false", "GRADER_LOG_LEVEL": "warning"}
+        if cache == "sqlite":
+            env["GRADER_CACHE_PATH"] = str(Path(tempfile.mkdtemp()) / "judgements.sqlite")
+        with judge("scripted", latency) as (judge_url, model):
+            proc = start_grader(judge_url, model, port, **env)
+            calls = 0
+            t0 = time.perf_counter()
+            try:
+                with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as c:
+                    for _epoch in range(2):
+                        for b in range(4):
+                            r = c.post("/v1/grade", json=grpo_batch(b))
+                            r.raise_for_status()
+                            calls += r.json()["usage"]["judge_calls"]
+            finally:
+                proc.terminate()
+                proc.wait(15)
+            out[cache] = {"judge_calls": calls, "seconds": round(time.perf_counter() - t0, 2)}
+    out["criteria_graded"] = 2 * 4 * 16 * 8
+    return out
+
+
+def grpo_batch(b: int) -> dict[str, Any]:
+    items = []
+    for prompt in range(16 // 6 + 1):
+        for g in range(6):
+            if len(items) == 16:
+                break
+            text = f"Prompt {b}-{prompt}: answer {g % 4}"  # completions 4 and 5 repeat 0 and 1
+            rubric = [{"criterion": f"Criterion {b}-{prompt}-{k} [p=0.6]", "points": 1 + k % 3} for k in range(8)]
+            items.append(
+                {"prompt": f"Question {b}-{prompt}", "response": text, "rubric": rubric, "group_id": f"{b}-{prompt}"}
+            )
+    return {"scheme": "hybrid", "judge": {"mode": "logprob"}, "items": items}
 
 
 def main() -> None:
@@ -158,16 +213,42 @@ def main() -> None:
     ap.add_argument("--mode", default="logprob", choices=["verdict", "logprob", "sample"])
     ap.add_argument("--batches", type=int, default=40)
     ap.add_argument("--parallel", type=int, default=4)
+    ap.add_argument("--quick", action="store_true", help="only the latency rows (no baselines, cache, workers)")
     ap.add_argument("--out", type=Path, default=Path("runs/bench"))
     a = ap.parse_args()
     rows = [
         measure(float(lat), a.concurrency, a.workers, a.mode, a.batches, a.parallel) for lat in a.latencies.split(",")
     ]
+    extra: dict[str, Any] = {}
+    if not a.quick:
+        rows += [
+            measure(0.1, 16, 1, a.mode, 10, a.parallel, label="smaller cap"),
+            measure(0.1, 128, 1, a.mode, a.batches, 8, label="larger cap"),
+            measure(0.1, 64, 1, a.mode, a.batches, a.parallel, transport="sdk", label="the SDK's full path"),
+            measure(0.0, 64, 2, a.mode, a.batches, a.parallel, label="2 workers, CPU-bound"),
+            measure(0.1, 1, 1, a.mode, 1, 1, label="sequential loop (seed script)"),
+        ]
+        extra["cache_effect"] = cache_effect(0.05)
     a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / "grader.json").write_text(json.dumps(rows, indent=1))
+    (a.out / "grader.json").write_text(
+        json.dumps({"machine": os.uname().nodename, "cpus": os.cpu_count(), "rows": rows, **extra}, indent=1)
+    )
     table = markdown(rows)
-    (a.out / "grader.md").write_text(table + "\n")
-    print(f"grader throughput and cost ({os.cpu_count()} CPUs, scripted judge, cache off)\n{table}")
+    head = (
+        f"grader throughput and cost ({os.cpu_count()} CPUs, scripted judge, cache off, "
+        "16 items x 8 criteria a request)"
+    )
+    text = f"{head}\n{table}"
+    if "cache_effect" in extra:
+        ce = extra["cache_effect"]
+        text += (
+            f"\n\ncache on a GRPO-like load ({ce['criteria_graded']} criteria over 2 epochs, "
+            "a third of completions repeated):"
+            f" off {ce['off']['judge_calls']} judge calls in {ce['off']['seconds']} s;"
+            f" sqlite {ce['sqlite']['judge_calls']} judge calls in {ce['sqlite']['seconds']} s"
+        )
+    (a.out / "grader.md").write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
 
 ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python3 -m venv "$VIRTUAL_ENV" && useradd --create-home --uid 10001 grader
+RUN python3 -m venv "$VIRTUAL_ENV" && useradd --create-home --uid 10001 grader \
+ && mkdir -p /cache && chown 10001:10001 /cache
 WORKDIR /app
 COPY docker/wheels/ /wheels/
 COPY pyproject.toml README.md ./
@@ -15,7 +16,8 @@ COPY grader_service ./grader_service
 RUN pip install --no-cache-dir --find-links /wheels ".[grader]" && rm -rf /wheels
 
 USER 10001
-ENV GRADER_HOST=0.0.0.0 GRADER_PORT=8080
+ENV GRADER_HOST=0.0.0.0 GRADER_PORT=8080 GRADER_CACHE_PATH=/cache/judgements.sqlite
+VOLUME ["/cache"]
 EXPOSE 8080
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=12 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"]

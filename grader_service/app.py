@@ -15,13 +15,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from grader_service import _openapi, grading
+from grader_service import _openapi, grading, metrics
 from grader_service._guard import Guard, token_ok
+from grader_service._logging import RequestLog
 from grader_service._redact import redact_url
-from grader_service.cache import LRUCache
+from grader_service.cache import make_store
 from grader_service.judge import CachedJudge, Judge, JudgeRequestOptions, OpenAIJudge, RetryPolicy, make_transport
 from grader_service.judge.families import FAMILIES
-from grader_service.limiter import SemaphoreLimiter
+from grader_service.limiter import JudgeLimiter, RedisSlots
 from grader_service.probe import Prober
 from grader_service.rubric_check import RubricInvalid, check_rubric
 from grader_service.schemes import SCHEMES
@@ -29,7 +30,8 @@ from grader_service.settings import GraderSettings
 from shared import GradeRequest, GradeResponse, JudgeOptions, RubricValidationRequest, RubricValidationResponse
 
 log = logging.getLogger("grader")
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/v1/schemes", "/v1/judge"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/v1/schemes", "/v1/judge"})
+ROUTES = OPEN_PATHS | {"/v1/grade", "/v1/rubrics/validate", "/docs", "/openapi.json"}
 
 
 _BRANCHES = {"str", "int", "float", "bool", "dict", "list", "none"}
@@ -72,8 +74,28 @@ async def _startup_probe(prober: Prober) -> None:
         log.warning("judge probe: adapted: %s", a)
 
 
-def build_judge(settings: GraderSettings) -> tuple[Judge, SemaphoreLimiter]:
-    limiter = SemaphoreLimiter(settings.judge_concurrency)
+def build_limiter(settings: GraderSettings) -> JudgeLimiter:
+    """The cap and quotas are the judge's, for all workers together: without Redis each worker takes an
+    even share; with GRADER_JUDGE_GLOBAL_CONCURRENCY the cap is held in Redis for every replica."""
+    share = settings.workers
+    global_slots = None
+    if settings.judge_global_concurrency:
+        if not settings.redis_url:
+            raise ValueError("GRADER_JUDGE_GLOBAL_CONCURRENCY needs GRADER_REDIS_URL")
+        lease_s = settings.judge_timeout_s + 10.0
+        global_slots = RedisSlots(settings.redis_url, settings.judge_concurrency, lease_s)
+        share = 1
+    return JudgeLimiter(
+        max(1, -(-settings.judge_concurrency // share)),
+        rpm=settings.judge_rpm / settings.workers if settings.judge_rpm else None,
+        tpm=settings.judge_tpm / settings.workers if settings.judge_tpm else None,
+        adaptive=settings.judge_adaptive,
+        global_slots=global_slots,
+    )
+
+
+def build_judge(settings: GraderSettings) -> tuple[Judge, JudgeLimiter]:
+    limiter = build_limiter(settings)
     key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else None
     inner = OpenAIJudge(
         make_transport(
@@ -94,7 +116,16 @@ def build_judge(settings: GraderSettings) -> tuple[Judge, SemaphoreLimiter]:
         min_answer_mass=settings.judge_min_answer_mass,
         secrets=tuple(s for s in (key, settings.api_key.get_secret_value() if settings.api_key else None) if s),
     )
-    return CachedJudge(inner, LRUCache(settings.cache_size)), limiter
+    store = make_store(
+        settings.cache,
+        size=settings.cache_size,
+        ttl_s=settings.cache_ttl_s,
+        path=settings.cache_path,
+        max_entries=settings.cache_max_entries,
+        redis_url=settings.redis_url,
+    )
+    claim_ttl_s = settings.judge_timeout_s * settings.judge_max_attempts + 10.0
+    return CachedJudge(inner, store, claim_ttl_s=claim_ttl_s), limiter
 
 
 def default_options(settings: GraderSettings) -> JudgeRequestOptions:
@@ -150,6 +181,7 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
         idle_timeout_s=settings.body_idle_timeout_s,
         body_timeout_s=settings.body_timeout_s,
     )
+    app.add_middleware(RequestLog, routes=ROUTES)  # outermost: times and ids every request, rejected ones too
 
     @app.exception_handler(grading.RequestRejected)
     async def _rejected(_: Request, exc: grading.RequestRejected) -> JSONResponse:
@@ -166,6 +198,12 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
     @app.post("/v1/grade", response_model=GradeResponse, dependencies=auth)
     async def grade(body: GradeRequest, request: Request) -> Response:
         result = await grading.grade(body, request.app.state.judge, settings)
+        request.scope["state"]["log"] = {
+            "items": len(result.results),
+            "judge_calls": result.usage.judge_calls,
+            "cache_hits": result.usage.cache_hits,
+            "null_rewards": sum(r.reward is None for r in result.results),
+        }
         # serialised once by pydantic; returning the model would have FastAPI validate it all over again
         return Response(result.model_dump_json(), media_type="application/json")
 
@@ -188,6 +226,11 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
             }
             for name, s in SCHEMES.items()
         }
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        body, content_type = metrics.scrape()
+        return Response(body, media_type=content_type)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

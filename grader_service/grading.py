@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from grader_service import metrics
 from grader_service.judge import ItemContext, Judge, Judgement, JudgeRequestOptions
 from grader_service.judge.families import FAMILY_NAMES
 from grader_service.schemes import (
@@ -261,6 +262,20 @@ async def grade_item(
     )
 
 
+def _observe(request: GradeRequest, results: list[ItemResult]) -> None:
+    metrics.REQUEST_ITEMS.observe(len(request.items))
+    metrics.REQUEST_CRITERIA.observe(sum(len(it.rubric) for it in request.items))
+    rewards = metrics.REWARDS.labels(request.scheme)
+    for r in results:
+        if r.reward is not None:
+            rewards.observe(r.reward)
+        elif r.error is not None:
+            metrics.NULL_REWARDS.labels(r.error.type.value).inc()
+        for c in r.criteria:
+            if c.error is not None and c.error.type is not ErrorType.not_judged:
+                metrics.JUDGE_ERRORS.labels(c.error.type.value).inc()
+
+
 async def grade(request: GradeRequest, judge: Judge, settings: GraderSettings) -> GradeResponse:
     params = validate_request(request, settings)
     opts = resolve_options(request, settings)
@@ -268,6 +283,7 @@ async def grade(request: GradeRequest, judge: Judge, settings: GraderSettings) -
     results = list(
         await asyncio.gather(*(grade_item(it, request, params, opts, judge, settings) for it in request.items))
     )
+    _observe(request, results)
     total = Usage()
     for r in results:
         total.add(r.usage)

@@ -1,34 +1,179 @@
-"""Concurrency limiters for judge calls (one global cap per grader process)."""
+"""What every judge call passes before it is sent: the judge's capacity, shared and respected.
+
+- A concurrency cap that adapts: halved when the judge answers 429 (at most once a second, so a burst
+  of 429s already in flight counts once), grown back by one after a cap's worth of successes.
+- Requests-per-minute and tokens-per-minute buckets (hosted judges enforce both).
+- Optionally one cap for all grader replicas, held in Redis (`RedisSlots`); without Redis, workers
+  on one host split the cap evenly (see `app.build_judge`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
-from typing import Protocol
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from grader_service import metrics
 
 
 class Limiter(Protocol):
-    async def __aenter__(self) -> None: ...
+    def slot(self, tokens: int = 0) -> Any: ...  # an async context manager around one judge call
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
+    def rate_limited(self) -> None: ...
+
+    def succeeded(self) -> None: ...
+
+    def used_tokens(self, estimated: int, actual: int) -> None: ...
 
 
-class SemaphoreLimiter:
-    """At most `limit` judge calls in flight; also counts the peak for benchmarks and tests."""
+class TokenBucket:
+    """`per_minute` units a minute, in bursts of up to a minute's worth."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, per_minute: float) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = per_minute
+        self.level = per_minute
+        self.updated = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
+        self.updated = now
+
+    async def take(self, amount: float) -> None:
+        amount = min(amount, self.capacity)  # a call larger than a minute's budget waits for a full bucket
+        while True:
+            self._refill()
+            if self.level >= amount:
+                self.level -= amount
+                return
+            await asyncio.sleep((amount - self.level) / self.rate)
+
+    def adjust(self, amount: float) -> None:
+        """Charge (or refund) the difference between an estimate and what a call really used."""
+        self._refill()
+        self.level -= amount
+
+
+class RedisSlots:
+    """One concurrency cap for every grader replica: a sorted set of leased slots in Redis."""
+
+    _ACQUIRE = """
+    redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
+    if redis.call('zcard', KEYS[1]) < tonumber(ARGV[2]) then
+        redis.call('zadd', KEYS[1], ARGV[3], ARGV[4])
+        return 1
+    end
+    return 0
+    """
+
+    def __init__(self, url: str, limit: int, lease_s: float, key: str = "rubric-grader:slots") -> None:
+        import redis.asyncio as redis
+
+        self.r = redis.from_url(url)
         self.limit = limit
-        self._sem = asyncio.Semaphore(limit)
+        self.lease_s = lease_s
+        self.key = key
+        self._acquire = self.r.register_script(self._ACQUIRE)
+
+    async def acquire(self) -> str:
+        member = uuid.uuid4().hex
+        delay = 0.005
+        while True:
+            now = time.time()
+            args = [now - self.lease_s, self.limit, now, member]
+            if await self._acquire(keys=[self.key], args=args):
+                return member
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    async def release(self, member: str) -> None:
+        await self.r.zrem(self.key, member)
+
+
+class JudgeLimiter:
+    def __init__(
+        self,
+        cap: int,
+        *,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        adaptive: bool = True,
+        global_slots: RedisSlots | None = None,
+    ) -> None:
+        self.max_cap = cap
+        self.cap = cap
+        self.adaptive = adaptive
+        self.rpm = TokenBucket(rpm) if rpm else None
+        self.tpm = TokenBucket(tpm) if tpm else None
+        self.global_slots = global_slots
         self.in_flight = 0
         self.peak = 0
+        self._free = asyncio.Condition()
+        self._streak = 0
+        self._last_cut = 0.0
+        self._waking: asyncio.Future[None] | None = None
+        metrics.JUDGE_CAP.set(cap)
 
-    async def __aenter__(self) -> None:
-        await self._sem.acquire()
-        self.in_flight += 1
+    @asynccontextmanager
+    async def slot(self, tokens: int = 0) -> AsyncIterator[None]:
+        start = time.monotonic()
+        async with self._free:
+            await self._free.wait_for(lambda: self.in_flight < self.cap)
+            self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
+        member = None
+        try:
+            if self.rpm is not None:
+                await self.rpm.take(1)
+            if self.tpm is not None and tokens:
+                await self.tpm.take(tokens)
+            if self.global_slots is not None:
+                member = await self.global_slots.acquire()
+            metrics.QUEUE_WAIT.observe(time.monotonic() - start)
+            metrics.JUDGE_IN_FLIGHT.inc()
+            try:
+                yield
+            finally:
+                metrics.JUDGE_IN_FLIGHT.dec()
+        finally:
+            if member is not None:
+                await self.global_slots.release(member)  # type: ignore[union-attr]
+            async with self._free:
+                self.in_flight -= 1
+                self._free.notify()
 
-    async def __aexit__(self, *exc: object) -> None:
-        self.in_flight -= 1
-        self._sem.release()
+    def used_tokens(self, estimated: int, actual: int) -> None:
+        if self.tpm is not None and actual:
+            self.tpm.adjust(actual - estimated)
+
+    def rate_limited(self) -> None:
+        metrics.RATE_LIMITED.inc()
+        if not self.adaptive:
+            return
+        now = time.monotonic()
+        if now - self._last_cut >= 1.0:
+            self._last_cut = now
+            self.cap = max(1, self.cap // 2)
+            self._streak = 0
+            metrics.JUDGE_CAP.set(self.cap)
+
+    def succeeded(self) -> None:
+        if not self.adaptive or self.cap >= self.max_cap:
+            return
+        self._streak += 1
+        if self._streak >= self.cap:
+            self._streak = 0
+            self.cap += 1
+            metrics.JUDGE_CAP.set(self.cap)
+            self._wake()  # a waiter may fit under the higher cap
+
+    def _wake(self) -> None:
+        async def notify() -> None:
+            async with self._free:
+                self._free.notify_all()
+
+        self._waking = asyncio.ensure_future(notify())  # kept: a task nobody references may be collected

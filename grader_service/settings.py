@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -41,8 +42,18 @@ class GraderSettings(BaseSettings):
     judge_probe: bool = Field(True, description="check the judge's capabilities at start-up and in /readyz")
     judge_probe_ttl_s: float = Field(300.0, ge=0, description="how long a passing probe result is reused")
 
+    # the judge's capacity
+    judge_concurrency: int = Field(
+        64, ge=1, description="cap on judge calls in flight: for all workers together (split evenly between them)"
+    )
+    judge_global_concurrency: bool = Field(
+        False, description="hold the cap in Redis (GRADER_REDIS_URL) for every replica together"
+    )
+    judge_adaptive: bool = Field(True, description="halve the cap on 429s, grow it back on successes")
+    judge_rpm: float | None = Field(None, gt=0, description="requests per minute the judge allows (all workers)")
+    judge_tpm: float | None = Field(None, gt=0, description="tokens per minute the judge allows (all workers)")
+
     # failure handling
-    judge_concurrency: int = Field(64, ge=1, description="global cap on judge calls in flight")
     judge_timeout_s: float = Field(60.0, gt=0)
     judge_max_attempts: int = Field(4, ge=1, le=20)
     judge_backoff_initial_s: float = Field(0.5, ge=0)
@@ -61,11 +72,23 @@ class GraderSettings(BaseSettings):
     enum_max: int = Field(12, ge=0, le=20, description="exact enumeration up to 2^enum_max verdict vectors")
     mc_samples: int = Field(8192, ge=16)
 
-    cache_size: int = Field(100_000, ge=0)
+    cache: Literal["sqlite", "redis", "memory", "off"] = Field(
+        "sqlite", description="where successful judgements are kept: sqlite survives restarts and is shared by workers"
+    )
+    cache_size: int = Field(100_000, ge=0, description="entries in the in-process LRU (in front of sqlite/redis)")
+    cache_path: str = Field(
+        default_factory=lambda: str(Path.home() / ".cache" / "rubric-rewards" / "judgements.sqlite"),
+        description="the SQLite file (GRADER_CACHE=sqlite)",
+    )
+    cache_ttl_s: float = Field(30 * 86400.0, gt=0, description="how long a judgement is kept")
+    cache_max_entries: int = Field(5_000_000, ge=1, description="SQLite: oldest entries pruned beyond this")
+    redis_url: str | None = Field(None, description="redis://host:6379/0 for GRADER_CACHE=redis and the global limit")
     api_key: SecretStr | None = Field(None, description="bearer token clients must send (unset: open)")
     host: str = "0.0.0.0"
     port: int = 8080
     workers: int = Field(1, ge=1, description="uvicorn worker processes (multi-core hosts)")
+    log_format: Literal["json", "text"] = Field("json", description="json: one object a line, with the request id")
+    log_level: str = Field("info")
 
     @field_validator("judge_family")
     @classmethod

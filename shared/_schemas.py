@@ -183,6 +183,7 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cache_hits: int = 0
+    cache_misses: int = 0
     ms: float = 0.0
 
     def add(self, other: Usage) -> None:
@@ -190,6 +191,7 @@ class Usage(BaseModel):
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.cache_hits += other.cache_hits
+        self.cache_misses += other.cache_misses
 
 
 class ItemResult(BaseModel):

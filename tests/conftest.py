@@ -47,6 +47,7 @@ def grader_settings(judge_url: str, **overrides) -> GraderSettings:
         judge_backoff_initial_s=0.01,
         judge_backoff_max_s=0.05,
         judge_probe=False,  # the start-up probe's calls would blur call counts; tests/test_judge_families.py covers it
+        cache="memory",  # no judgement outlives its test (tests/test_cache.py covers sqlite and redis)
         _env_file=None,
     )
     base.update(overrides)

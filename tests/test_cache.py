@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import pytest
 
-from grader_service.cache import LRUCache
+from grader_service.cache import MemoryStore
 from grader_service.judge import CachedJudge, ItemContext, Judgement, JudgeRequestOptions
+from scripts.local_stack import free_port, judge, start_grader
 from shared import Criterion, JudgeMode, Message
 
 OPTS = JudgeRequestOptions(mode=JudgeMode.logprob, template="default", samples=1, temperature=0.0, model="m")
@@ -40,7 +51,7 @@ def ctx() -> ItemContext:
 
 async def test_identical_calls_in_flight_are_made_once() -> None:
     inner = CountingJudge()
-    judge = CachedJudge(inner, LRUCache(100))
+    judge = CachedJudge(inner, MemoryStore(100))
     results = await asyncio.gather(*(judge.judge_criterion(ctx(), CRIT, OPTS) for _ in range(5)))
     assert inner.calls == 1
     assert sorted(r.usage.cache_hits for r in results) == [0, 1, 1, 1, 1]
@@ -50,7 +61,7 @@ async def test_identical_calls_in_flight_are_made_once() -> None:
 
 async def test_a_cancelled_leader_hands_the_call_to_a_waiter() -> None:
     inner = CountingJudge(delay_s=0.2)
-    judge = CachedJudge(inner, LRUCache(100))
+    judge = CachedJudge(inner, MemoryStore(100))
     leader = asyncio.ensure_future(judge.judge_criterion(ctx(), CRIT, OPTS))
     await asyncio.sleep(0.01)
     waiter = asyncio.ensure_future(judge.judge_criterion(ctx(), CRIT, OPTS))
@@ -64,8 +75,110 @@ async def test_a_cancelled_leader_hands_the_call_to_a_waiter() -> None:
 
 async def test_cache_off_still_shares_calls_in_flight() -> None:
     inner = CountingJudge()
-    judge = CachedJudge(inner, LRUCache(0))
+    judge = CachedJudge(inner, MemoryStore(0))
     await asyncio.gather(*(judge.judge_criterion(ctx(), CRIT, OPTS) for _ in range(3)))
     assert inner.calls == 1
     await judge.judge_criterion(ctx(), CRIT, OPTS)
     assert inner.calls == 2  # nothing was kept
+
+
+# ---------------------------------------------------------------- shared stores, real processes
+
+ITEMS = [
+    {
+        "id": f"i{k}",
+        "prompt": "Palpitations after coffee?",
+        "response": f"answer {k}: cut down on caffeine",
+        "rubric": [{"criterion": f"Mentions caffeine {j} [p=0.7]", "points": 1 + j} for j in range(4)],
+    }
+    for k in range(6)
+]  # 24 distinct criteria
+BODY = {"items": ITEMS, "scheme": "healthbench", "judge": {"mode": "logprob"}}
+
+
+def grade(port: int) -> dict:
+    r = httpx.post(f"http://127.0.0.1:{port}/v1/grade", json=BODY, timeout=120)
+    r.raise_for_status()
+    return r.json()
+
+
+def judge_calls(judge_url: str) -> int:
+    return int(httpx.get(judge_url.removesuffix("/v1") + "/_stats").json()["calls"])
+
+
+@contextmanager
+def graders(judge_url: str, model: str, count: int, **env: str) -> Iterator[list[int]]:
+    ports = [free_port() for _ in range(count)]
+    procs = [start_grader(judge_url, model, port, GRADER_JUDGE_PROBE="false", **env) for port in ports]
+    try:
+        yield ports
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+
+
+def test_sqlite_cache_survives_a_restart(tmp_path: Path) -> None:
+    env = {"GRADER_CACHE": "sqlite", "GRADER_CACHE_PATH": str(tmp_path / "judgements.sqlite")}
+    with judge("scripted") as (judge_url, model):
+        with graders(judge_url, model, 1, **env) as (port,):
+            first = grade(port)
+        calls = judge_calls(judge_url)
+        with graders(judge_url, model, 1, **env) as (port,):  # a new process, the same file
+            second = grade(port)
+        assert judge_calls(judge_url) == calls  # nothing was judged again
+    assert first["usage"]["judge_calls"] == 24 and first["usage"]["cache_misses"] == 24
+    assert second["usage"]["judge_calls"] == 0 and second["usage"]["cache_hits"] == 24
+    assert [r["reward"] for r in second["results"]] == [r["reward"] for r in first["results"]]
+
+
+def _concurrent_duplicates(judge_url: str, ports: list[int]) -> list[dict]:
+    httpx.post(judge_url.removesuffix("/v1") + "/_control", json={"latency_s": 0.3})  # calls overlap
+    with ThreadPoolExecutor(len(ports) * 2) as pool:
+        return list(pool.map(grade, ports * 2))  # every duplicate sent to every grader, twice
+
+
+def test_two_grader_processes_behind_one_sqlite_file_judge_each_duplicate_once(tmp_path: Path) -> None:
+    env = {"GRADER_CACHE": "sqlite", "GRADER_CACHE_PATH": str(tmp_path / "judgements.sqlite")}
+    with judge("scripted") as (judge_url, model), graders(judge_url, model, 2, **env) as ports:
+        results = _concurrent_duplicates(judge_url, ports)
+        assert judge_calls(judge_url) == 24  # 4 requests x 24 criteria, each judged once
+    rewards = {json.dumps([r["reward"] for r in res["results"]]) for res in results}
+    assert len(rewards) == 1
+    assert sum(res["usage"]["judge_calls"] for res in results) == 24
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("no redis-server (apt-get install redis-server; .ci/run installs it)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_grader_replicas_share_one_redis_cache(redis_url: str) -> None:
+    env = {"GRADER_CACHE": "redis", "GRADER_REDIS_URL": redis_url}
+    with judge("scripted") as (judge_url, model):
+        with graders(judge_url, model, 2, **env) as ports:
+            _concurrent_duplicates(judge_url, ports)
+            assert judge_calls(judge_url) == 24
+        with graders(judge_url, model, 1, **env) as (port,):  # a replica started later: all hits
+            late = grade(port)
+        assert judge_calls(judge_url) == 24
+    assert late["usage"]["judge_calls"] == 0 and late["usage"]["cache_hits"] == 24

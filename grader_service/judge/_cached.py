@@ -1,20 +1,26 @@
 """A judge wrapper that caches successful judgements and shares identical calls already in flight.
 
-The first request for a key makes the call itself (no extra task: this runs for every judge call);
-identical requests that arrive meanwhile wait on a shielded future. If the first one is cancelled (its
-item became certainly null, or its client went away), the waiters are told to retry and one of them
-makes the call instead: a cancellation never becomes someone else's error.
+Within a process: the first request for a key makes the call itself (no extra task: this runs for
+every judge call); identical requests that arrive meanwhile wait on a shielded future. If the first
+one is cancelled (its item became certainly null, or its client went away), the waiters are told to
+retry and one of them makes the call instead: a cancellation never becomes someone else's error.
+
+Across processes (a shared store: SQLite or Redis): the caller first claims the key in the store; a
+process that finds it claimed waits for the claimant's judgement instead of calling the judge too, and
+calls itself only if the claim lapses without one (the claimant died or failed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from grader_service.cache import Cache
+from grader_service import metrics
+from grader_service.cache import Store
 from grader_service.judge._base import ItemContext, Judge, Judgement, JudgeRequestOptions, RatingJudgement
 from grader_service.judge._prompts import PROMPT_VERSION
 from shared import Criterion, Usage
@@ -38,10 +44,16 @@ def _key(kind: str, ctx: ItemContext, rubric: list[Criterion], opts: JudgeReques
 _RETRY = object()  # set on a shared future when its leader was cancelled: a waiter takes over
 
 
+def _hit(value: Judgement | RatingJudgement) -> Judgement | RatingJudgement:
+    return replace(value, usage=Usage(cache_hits=1))
+
+
 class CachedJudge:
-    def __init__(self, inner: Judge, cache: Cache[Judgement | RatingJudgement]) -> None:
+    def __init__(self, inner: Judge, store: Store, *, claim_ttl_s: float = 120.0) -> None:
         self.inner = inner
-        self.cache = cache
+        self.store = store
+        self.claim_ttl_s = claim_ttl_s
+        self.owner = uuid.uuid4().hex  # this process, in the store's claims
         self._in_flight: dict[str, asyncio.Future[object]] = {}
 
     async def ready(self) -> tuple[bool, str]:
@@ -49,30 +61,58 @@ class CachedJudge:
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+        await self.store.aclose()
 
     async def _cached(self, key: str, call: Callable[[], Awaitable[J]]) -> J:
         while True:
-            hit = self.cache.get(key)
+            hit = await self.store.get(key)
             if hit is not None:
-                return replace(hit, usage=Usage(cache_hits=1))  # type: ignore[return-value]
+                metrics.CACHE.labels("hit").inc()
+                return _hit(hit)  # type: ignore[return-value]
             pending = self._in_flight.get(key)
             if pending is None:
                 break
             result = await asyncio.shield(pending)
             if result is not _RETRY:
-                return replace(result, usage=Usage(cache_hits=1))  # type: ignore[arg-type,return-value]
+                metrics.CACHE.labels("shared").inc()  # an identical call was already in flight
+                return _hit(result)  # type: ignore[return-value,arg-type]
         shared: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._in_flight[key] = shared
         outcome: object = _RETRY
+        claimed = False
         try:
+            if self.store.shared:
+                claimed = await self.store.claim(key, self.owner, self.claim_ttl_s)
+                if not claimed and (other := await self._wait_for_claimant(key)) is not None:
+                    outcome = other
+                    return _hit(other)  # type: ignore[return-value]
+            metrics.CACHE.labels("miss").inc()
             value = await call()
+            value.usage.cache_misses += 1
             outcome = value
             if value.error is None:
-                self.cache.set(key, value)
+                await self.store.set(key, value)
             return value
         finally:
+            if claimed:
+                await self.store.release(key, self.owner)
             del self._in_flight[key]
             shared.set_result(outcome)  # waiters get the judgement, or _RETRY when this call failed or stopped
+
+    async def _wait_for_claimant(self, key: str) -> Judgement | RatingJudgement | None:
+        """Another process is judging this key: wait for its judgement (or for its claim to lapse)."""
+        delay = 0.01
+        waited = 0.0
+        while waited < self.claim_ttl_s:
+            await asyncio.sleep(delay)
+            waited += delay
+            if (value := await self.store.get(key)) is not None:
+                return value
+            if await self.store.claim(key, self.owner, self.claim_ttl_s):  # its claim lapsed or was released
+                await self.store.release(key, self.owner)
+                return await self.store.get(key)
+            delay = min(delay * 1.5, 0.25)
+        return None
 
     async def judge_criterion(self, ctx: ItemContext, criterion: Criterion, opts: JudgeRequestOptions) -> Judgement:
         key = _key("criterion", ctx, [criterion], opts)

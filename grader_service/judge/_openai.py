@@ -18,6 +18,7 @@ import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from grader_service import metrics
 from grader_service._redact import sanitize
 from grader_service.judge import _prompts as prompts
 from grader_service.judge._answer import Answer, alternatives, answer_position, starts_reasoning, yes_no
@@ -211,6 +212,7 @@ class OpenAIJudge:
             except (openai.OpenAIError, BadResponse) as first:
                 if not _retryable(first) or self.retry.max_attempts <= 1:
                     raise
+                metrics.JUDGE_RETRIES.inc()
                 await asyncio.sleep(self._first_backoff(first))
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.retry.max_attempts - 1),
@@ -235,15 +237,22 @@ class OpenAIJudge:
     ) -> tuple[Reply, bool]:
         """One HTTP exchange, and the immediate re-sends that refusals call for (bounded)."""
         adaptations = 0
+        mode = self._mode_label(spec)
         while True:
+            estimate = self._token_estimate(spec) if self._counts_tokens else 0
+            started = time.perf_counter()
             try:
-                async with self.limiter:  # built inside: calls that waited see what others learned
+                async with self.limiter.slot(estimate):  # built inside: calls that waited see what others learned
                     budgeted = caps.reasoning
                     kwargs = fam.request(caps, spec, extra, self.reasoning_budget)
                     usage.judge_calls += 1
+                    started = time.perf_counter()
                     raw = await self.transport.post(_body(kwargs))
                 reply = parse_reply(raw)
             except openai.APIStatusError as e:
+                metrics.JUDGE_CALLS.labels(mode, f"http_{e.status_code}").inc()
+                if e.status_code == 429:
+                    self.limiter.rate_limited()
                 if adaptations >= MAX_ADAPTATIONS or e.status_code == 429:
                     raise
                 if fam.request(caps, spec, extra, self.reasoning_budget) != kwargs:
@@ -253,11 +262,32 @@ class OpenAIJudge:
                 if learned is None:
                     raise
                 caps.learned.append(learned)
+                metrics.JUDGE_ADAPTED.inc()
                 adaptations += 1
                 continue
+            except (openai.OpenAIError, BadResponse) as e:
+                metrics.JUDGE_CALLS.labels(mode, classify(e).value).inc()
+                raise
+            metrics.JUDGE_SECONDS.labels(mode).observe(time.perf_counter() - started)
+            metrics.JUDGE_CALLS.labels(mode, "ok").inc()
+            self.limiter.succeeded()
+            if self._counts_tokens:
+                self.limiter.used_tokens(estimate, reply.prompt_tokens + reply.completion_tokens)
             usage.prompt_tokens += reply.prompt_tokens
             usage.completion_tokens += reply.completion_tokens
             return reply, budgeted
+
+    @property
+    def _counts_tokens(self) -> bool:
+        return getattr(self.limiter, "tpm", None) is not None
+
+    def _token_estimate(self, spec: CallSpec) -> int:
+        chars = sum(len(m["content"]) for m in spec.messages)
+        return chars // 4 + spec.answer_tokens  # ~4 characters a token; corrected by the reply's usage
+
+    @staticmethod
+    def _mode_label(spec: CallSpec) -> str:
+        return "logprob" if spec.logprobs else "sample" if spec.n > 1 else "verdict"
 
     def _answer(
         self, fam: JudgeFamily, caps: Capabilities, choice: Choice, reply: Reply, budgeted: bool, truncation_ok: bool

@@ -1,0 +1,71 @@
+"""Judgement stores: in memory, in one SQLite file (the default), or in Redis; chosen by GRADER_CACHE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader_service.cache._base import Store, Value, decode, encode
+from grader_service.cache._memory import MemoryStore
+from grader_service.cache._redis import RedisStore
+from grader_service.cache._sqlite import SQLiteStore
+
+
+class LayeredStore:
+    """A small in-process LRU in front of a shared store: repeats within a process never leave it."""
+
+    def __init__(self, front: MemoryStore, back: Store) -> None:
+        self.front = front
+        self.back = back
+        self.shared = back.shared
+
+    async def get(self, key: str) -> Value | None:
+        value = self.front.get_now(key)
+        if value is None:
+            value = await self.back.get(key)
+            if value is not None:
+                self.front.set_now(key, value)
+        return value
+
+    async def set(self, key: str, value: Value) -> None:
+        self.front.set_now(key, value)
+        await self.back.set(key, value)
+
+    async def claim(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self.back.claim(key, owner, ttl_s)
+
+    async def release(self, key: str, owner: str) -> None:
+        await self.back.release(key, owner)
+
+    async def aclose(self) -> None:
+        await self.back.aclose()
+
+    def stats(self) -> dict[str, Any]:
+        return {**self.back.stats(), "memory_front": self.front.stats()}
+
+
+def make_store(kind: str, *, size: int, ttl_s: float, path: str, max_entries: int, redis_url: str | None) -> Store:
+    if kind == "off":
+        return MemoryStore(0)
+    front = MemoryStore(size, ttl_s)
+    if kind == "memory":
+        return front
+    if kind == "sqlite":
+        return LayeredStore(front, SQLiteStore(path, ttl_s, max_entries))
+    if kind == "redis":
+        if not redis_url:
+            raise ValueError("GRADER_CACHE=redis needs GRADER_REDIS_URL")
+        return LayeredStore(front, RedisStore(redis_url, ttl_s))
+    raise ValueError(f"unknown cache kind {kind!r}: off | memory | sqlite | redis")
+
+
+__all__ = [
+    "LayeredStore",
+    "MemoryStore",
+    "RedisStore",
+    "SQLiteStore",
+    "Store",
+    "Value",
+    "decode",
+    "encode",
+    "make_store",
+]

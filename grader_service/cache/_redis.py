@@ -1,0 +1,51 @@
+"""A judgement store in Redis: one cache for grader replicas on several hosts.
+
+Entries carry a TTL (Redis evicts them; bound its memory with `maxmemory` and an LRU policy). A claim is
+a key set with NX and an expiry; it is released only by its owner (a small Lua script).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader_service.cache._base import Value, decode, encode
+
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+
+class RedisStore:
+    shared = True
+
+    def __init__(self, url: str, ttl_s: float, prefix: str = "rubric-grader:") -> None:
+        import redis.asyncio as redis
+
+        self.r = redis.from_url(url)
+        self.ttl_s = ttl_s
+        self.prefix = prefix
+        self.url = url
+        self.hits = self.misses = 0
+        self._release = self.r.register_script(_RELEASE)
+
+    async def get(self, key: str) -> Value | None:
+        raw = await self.r.get(self.prefix + "j:" + key)
+        value = decode(raw) if raw is not None else None
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    async def set(self, key: str, value: Value) -> None:
+        await self.r.set(self.prefix + "j:" + key, encode(value), ex=max(1, int(self.ttl_s)))
+
+    async def claim(self, key: str, owner: str, ttl_s: float) -> bool:
+        return bool(await self.r.set(self.prefix + "c:" + key, owner, nx=True, px=max(1, int(ttl_s * 1000))))
+
+    async def release(self, key: str, owner: str) -> None:
+        await self._release(keys=[self.prefix + "c:" + key], args=[owner])
+
+    async def aclose(self) -> None:
+        await self.r.aclose()
+
+    def stats(self) -> dict[str, Any]:
+        return {"kind": "redis", "hits": self.hits, "misses": self.misses}
