@@ -6,15 +6,19 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge smoke train test compose-test compose-up-cpu gpu-wheels probes fuzz lint format bench serve judge-local clean
+.PHONY: install install-judge smoke train test compose-test compose-up-cpu gpu-wheels probes fuzz compare-schemes heart-eval lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+ADAPTER_LIBS = verifiers==0.1.14 openrlhf==0.11.2 pylatexenc==2.11
+
 install: $(PY)
 	$(PY) -m pip install -q "$(TORCH)"
 	$(PY) -m pip install -q -e ".[trainer,dev]"
+	# the other RL stacks' own code for tests/test_adapters.py, without their training dependencies
+	$(PY) -m pip install -q --no-deps $(ADAPTER_LIBS)
 
 # A real OpenAI-compatible judge for tests and local runs: llama.cpp server + SmolLM2-135M GGUF.
 install-judge: $(PY)
@@ -45,6 +49,14 @@ fuzz:
 	$(PY) scripts/fuzz.py $(ARGS)
 
 # Adversarial responses against a judge: which ones change a verdict (JUDGE_URL/JUDGE_MODEL, else the local judge)
+# every reward scheme on the same rollouts (shared data, local SmolLM2 as policy and judge: the pipeline)
+compare-schemes: install-judge
+	$(PY) scripts/compare_schemes_local.py $(ARGS)
+
+# the heart classifier's precision and recall on the hand-labelled holdout
+heart-eval:
+	$(PY) -m trainer heart-eval --split $(or $(SPLIT),holdout) $(ARGS)
+
 probes:
 	$(PY) scripts/probes.py $(if $(JUDGE_URL),--judge-url $(JUDGE_URL) --judge-model $(or $(JUDGE_MODEL),judge),) $(ARGS)
 
@@ -66,6 +78,7 @@ format:
 
 bench:
 	$(PY) bench/bench_guard.py
+	$(PY) bench/bench_schemes.py
 	$(PY) bench/bench_grader.py
 	$(PY) bench/bench_client.py
 	$(PY) scripts/smoke.py --judge scripted --workdir runs/bench-smoke

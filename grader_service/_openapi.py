@@ -2,7 +2,8 @@
 
 Pydantic models describe field types; two things they cannot say are added here: `/v1/grade`'s
 scheme-dependent parts (each scheme's parameters, with their bounds, and the rule that the points-based
-schemes need a criterion with positive points) as a `oneOf` over schemes, and the shapes
+schemes need a criterion with positive points) as a `oneOf` over schemes, for the main scheme and each
+of `extra_schemes`, and the shapes
 `/v1/rubrics/validate` takes besides its wrapper (a bare list of items, a raw record).
 """
 
@@ -85,24 +86,72 @@ VALIDATE_BODY = {
 
 
 def _scheme_branch(name: str, *, explicit: bool) -> dict[str, Any]:
-    params = SCHEMES[name].params.model_json_schema()
-    params.pop("title", None)
-    branch: dict[str, Any] = {"properties": {"scheme_params": params}}
+    branch: dict[str, Any] = {"properties": {"scheme_params": _params_schema(name)}}
     if explicit:
         branch["required"] = ["scheme"]
         branch["properties"]["scheme"] = {"const": name}
     else:  # no `scheme`: the default, hybrid
         branch["not"] = {"required": ["scheme"]}
+    if not SCHEMES[name].per_criterion:  # no verdicts to score other schemes from
+        branch["properties"]["extra_schemes"] = {"maxItems": 0}
     rule = _POSITIVE if name in _NEEDS_POSITIVE else _NON_ZERO if name == "rar_explicit" else None
     if rule is not None:
         branch["properties"]["items"] = {"items": {"properties": {"rubric": {"contains": rule}}}}
     return branch
 
 
+_PER_CRITERION = [n for n, s in SCHEMES.items() if s.per_criterion]
+
+
+def _params_schema(name: str) -> dict[str, Any]:
+    params = SCHEMES[name].params.model_json_schema()
+    params.pop("title", None)
+    return params
+
+
+def _scheme_spec(generated: dict[str, Any]) -> dict[str, Any]:
+    """A scheme name, or an object whose `scheme_params` are that scheme's."""
+    name = generated["properties"]["name"]
+    objects = [
+        {
+            "type": "object",
+            "required": ["scheme"],
+            "additionalProperties": False,
+            "properties": {"scheme": {"const": n}, "scheme_params": _params_schema(n), "name": name},
+        }
+        for n in _PER_CRITERION
+    ]
+    return {
+        "title": "SchemeSpec",
+        "description": generated.get("description", ""),
+        "oneOf": [{"type": "string", "enum": _PER_CRITERION}, *objects],
+    }
+
+
+def _extra_rubric_rule(names: list[str], rule: dict[str, Any]) -> dict[str, Any]:
+    """When an extra scheme needs it, every rubric must satisfy that scheme's rule too."""
+    named = {
+        "anyOf": [
+            {"enum": names},
+            {"type": "object", "required": ["scheme"], "properties": {"scheme": {"enum": names}}},
+        ]
+    }
+    return {
+        "if": {"required": ["extra_schemes"], "properties": {"extra_schemes": {"contains": named}}},
+        "then": {"properties": {"items": {"items": {"properties": {"rubric": {"contains": rule}}}}}},
+    }
+
+
 def patch(spec: dict[str, Any]) -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
+    schemas["SchemeSpec"] = _scheme_spec(schemas["SchemeSpec"])
     grade = schemas["GradeRequest"]
     grade["oneOf"] = [_scheme_branch(n, explicit=True) for n in SCHEMES] + [_scheme_branch("hybrid", explicit=False)]
+    grade["allOf"] = [
+        _extra_rubric_rule(list(_NEEDS_POSITIVE), _POSITIVE),
+        _extra_rubric_rule(["rar_explicit"], _NON_ZERO),
+    ]
+    grade["properties"]["extra_schemes"]["uniqueItems"] = True
     grade["description"] = (
         "Per scheme: its own `scheme_params` (GET /v1/schemes), and for healthbench, hybrid and complexity at "
         "least one criterion with positive points in every item's rubric."

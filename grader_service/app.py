@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 
-from grader_service import _openapi, grading, metrics
+from grader_service import _openapi, grading, metrics, openrlhf
 from grader_service._guard import Guard, token_ok
 from grader_service._logging import RequestLog
 from grader_service._redact import redact_url
@@ -30,8 +34,10 @@ from grader_service.settings import GraderSettings
 from shared import GradeRequest, GradeResponse, JudgeOptions, RubricValidationRequest, RubricValidationResponse
 
 log = logging.getLogger("grader")
+# Swagger UI 5 and ReDoc, shipped in a package: /docs and /redoc work with no network (no CDN)
+DOCS_ASSETS = Path(importlib.util.find_spec("fastapi_offline").origin).parent / "static"  # type: ignore[union-attr,arg-type]
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/v1/schemes", "/v1/judge"})
-ROUTES = OPEN_PATHS | {"/v1/grade", "/v1/rubrics/validate", "/docs", "/openapi.json"}
+ROUTES = OPEN_PATHS | {"/v1/grade", "/v1/rubrics/validate", "/v1/openrlhf/reward", "/docs", "/openapi.json"}
 
 
 _BRANCHES = {"str", "int", "float", "bool", "dict", "list", "none"}
@@ -134,6 +140,8 @@ def default_options(settings: GraderSettings) -> JudgeRequestOptions:
 
 def create_app(settings: GraderSettings | None = None, judge: Judge | None = None) -> FastAPI:
     settings = settings or GraderSettings()
+    if settings.judge_template_file:  # unreadable, or without its placeholders: stop here, not on a request
+        grading.template_file(settings.judge_template_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -158,7 +166,31 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
         version="0.1.0",
         summary="Continuous rubric rewards from an LLM judge, with per-criterion breakdown and uncertainty.",
         lifespan=lifespan,
+        docs_url=None,  # served below from a package: the default page loads Swagger UI from a CDN
+        redoc_url=None,
     )
+    app.mount("/docs/static", StaticFiles(directory=DOCS_ASSETS), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Rubric grader — API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Rubric grader — API",
+            redoc_js_url="/docs/static/redoc.standalone.js",
+            redoc_favicon_url="/docs/static/favicon.png",
+            with_google_fonts=False,
+        )
+
     app.state.settings = settings
     bearer = HTTPBearer(auto_error=False)
 
@@ -174,7 +206,7 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
         Guard,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         open_paths=OPEN_PATHS,
-        json_paths=frozenset({"/v1/grade", "/v1/rubrics/validate"}),
+        json_paths=frozenset({"/v1/grade", "/v1/rubrics/validate", "/v1/openrlhf/reward"}),
         max_body_bytes=settings.max_body_bytes,
         max_items=settings.max_items,
         max_criteria=settings.max_criteria,
@@ -206,6 +238,14 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
         }
         # serialised once by pydantic; returning the model would have FastAPI validate it all over again
         return Response(result.model_dump_json(), media_type="application/json")
+
+    @app.post("/v1/openrlhf/reward", dependencies=auth, tags=["adapters"])
+    async def openrlhf_reward(
+        body: openrlhf.OpenRLHFRequest, request: Request, params: Annotated[openrlhf.OpenRLHFParams, Query()]
+    ) -> JSONResponse:
+        """OpenRLHF's remote reward model protocol: `--remote_rm_url http://grader:8080/v1/openrlhf/reward`."""
+        status, payload = await openrlhf.reward(body, params, request.app.state.judge, settings)
+        return JSONResponse(payload, status)
 
     @app.post("/v1/rubrics/validate", response_model=RubricValidationResponse, dependencies=auth)
     async def validate(body: RubricValidationRequest) -> RubricValidationResponse:

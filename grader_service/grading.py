@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,9 +36,14 @@ from shared import (
     GradeResponse,
     ItemResult,
     JudgeMode,
+    JudgeOptions,
     OnJudgeError,
+    SchemeReward,
+    SchemeSpec,
     Usage,
+    extra_reward,
     group_stats,
+    judge_template_label,
 )
 
 log = logging.getLogger("grader")
@@ -54,9 +62,27 @@ class RequestRejected(Exception):
         return [{"loc": self.loc, "msg": self.msg, "type": "value_error"}]
 
 
+@functools.lru_cache(maxsize=8)
+def template_file(path: str) -> str:
+    text = Path(path).read_text(encoding="utf-8")
+    JudgeOptions(custom_template=text)  # the same placeholder checks as a request's template
+    return text
+
+
 def resolve_options(request: GradeRequest, settings: GraderSettings) -> JudgeRequestOptions:
     j = request.judge
     mode = j.mode or settings.judge_mode
+    own_prompt_only = mode is JudgeMode.logprob or not SCHEMES[request.scheme].per_criterion
+    custom = j.custom_template
+    if custom is not None and own_prompt_only:
+        raise RequestRejected(
+            422,
+            ["body", "judge", "custom_template"],
+            "a custom judge template asks for its own answer format: use verdict or sample mode with a "
+            "per-criterion scheme (logprob mode and rar_implicit use the grader's prompts)",
+        )
+    if custom is None and settings.judge_template_file and not own_prompt_only:
+        custom = template_file(settings.judge_template_file)  # the grader's default, where it applies
     default_t = settings.judge_sample_temperature if mode is JudgeMode.sample else settings.judge_temperature
     family = j.family or settings.judge_family
     if family not in FAMILY_NAMES:
@@ -71,10 +97,11 @@ def resolve_options(request: GradeRequest, settings: GraderSettings) -> JudgeReq
         model=j.model or settings.judge_model,
         family=family,
         extra_body=dict(j.extra_body or {}),
+        custom_template=custom,
     )
 
 
-def validate_request(request: GradeRequest, settings: GraderSettings) -> Any:
+def validate_request(request: GradeRequest, settings: GraderSettings) -> RequestPlan:
     """Limits and scheme checks that pydantic alone cannot express; returns the parsed scheme params."""
     if len(request.items) > settings.max_items:
         raise RequestRejected(413, ["body", "items"], f"at most {settings.max_items} items per request")
@@ -83,6 +110,7 @@ def validate_request(request: GradeRequest, settings: GraderSettings) -> Any:
     except ValidationError as e:
         err = e.errors()[0]
         raise RequestRejected(422, ["body", "scheme_params", *err["loc"]], err["msg"]) from e
+    extras = _validate_extras(request)
     spec = SCHEMES[request.scheme]
     for i, item in enumerate(request.items):
         if len(item.rubric) > settings.max_criteria:
@@ -97,11 +125,46 @@ def validate_request(request: GradeRequest, settings: GraderSettings) -> Any:
                 f"prompt and response exceed {settings.max_text_chars} characters",
             )
         if spec.per_criterion:
-            try:
-                _check_scorable(ScoringRubric.from_criteria(item.rubric), request.scheme, params)
-            except RubricNotScorable as e:
-                raise RequestRejected(422, ["body", "items", i, "rubric"], str(e)) from e
-    return params
+            rubric = ScoringRubric.from_criteria(item.rubric)
+            for scheme, p, label in [(request.scheme, params, None)] + [(s.scheme, q, s.key) for s, q in extras]:
+                try:
+                    _check_scorable(rubric, scheme, p)
+                except RubricNotScorable as e:
+                    why = f"{e} (extra scheme {label!r})" if label else str(e)
+                    raise RequestRejected(422, ["body", "items", i, "rubric"], why) from e
+    return RequestPlan(params, extras)
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """A request's parsed scheme parameters: the main scheme's and each extra scheme's."""
+
+    params: Any
+    extras: list[tuple[SchemeSpec, Any]]
+
+
+def _validate_extras(request: GradeRequest) -> list[tuple[SchemeSpec, Any]]:
+    if request.extra_schemes and not SCHEMES[request.scheme].per_criterion:
+        raise RequestRejected(
+            422,
+            ["body", "extra_schemes"],
+            f"'{request.scheme}' judges the whole rubric in one call: no per-criterion verdicts to score other "
+            "schemes from; request it on its own",
+        )
+    seen = {request.scheme}
+    out = []
+    for k, s in enumerate(request.extra_schemes):
+        if s.key in seen:
+            raise RequestRejected(
+                422, ["body", "extra_schemes", k], f"{s.key!r} is already scored in this request; give it a `name`"
+            )
+        seen.add(s.key)
+        try:
+            out.append((s, parse_params(s.scheme, s.scheme_params)))
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise RequestRejected(422, ["body", "extra_schemes", k, "scheme_params", *err["loc"]], err["msg"]) from e
+    return out
 
 
 def _check_scorable(r: ScoringRubric, scheme: str, params: Any) -> None:
@@ -160,7 +223,7 @@ def _seed(item: GradeItem) -> int:
 async def grade_item(
     item: GradeItem,
     request: GradeRequest,
-    params: Any,
+    plan: RequestPlan,
     opts: JudgeRequestOptions,
     judge: Judge,
     settings: GraderSettings,
@@ -210,63 +273,76 @@ async def grade_item(
             )
         )
     failed = [i for i, j in enumerate(judgements) if j.error is not None]
-    reward: float | None = None
-    reward_std: float | None = None
-    estimate: Any = None
-    stderr: float | None = None
-    error: GradeError | None = None
-    skipped = 0
-    if failed and request.on_judge_error is OnJudgeError.null:
-        errors = [j.error for j in judgements if j.error is not None and j.error.type is not ErrorType.not_judged]
-        first = errors[0]
-        rest = len(failed) - len(errors)
-        error = GradeError(
-            type=first.type,
-            message=f"{len(errors)} of {len(judgements)} criteria could not be judged"
-            + (f" ({rest} more left unjudged once the reward was certain to be null)" if rest else "")
-            + f"; first: {first.message}",
-        )
-    else:
-        keep = [i for i, j in enumerate(judgements) if j.error is None]
-        skipped = len(failed)
-        try:
-            if not keep:
-                raise RubricNotScorable("no criterion could be judged")
-            r = ScoringRubric.from_criteria([item.rubric[i] for i in keep])
-            p = [judgements[i].p_met for i in keep]
-            est: RewardEstimate = expected_reward(
-                [float(x) for x in p],
-                r,
-                request.scheme,
-                params,  # type: ignore[arg-type]
-                enum_max=settings.enum_max,
-                mc_samples=settings.mc_samples,
-                seed=_seed(item),
-            )
-            reward, reward_std = est.mean, est.std
-            estimate, stderr = est.method, est.stderr
-        except RubricNotScorable as e:
-            error = GradeError(type=ErrorType.no_scorable_criteria, message=f"{e} (after skipping {skipped} failed)")
+    main = score(item, judgements, request.scheme, plan.params, request.on_judge_error, settings)
+    extra = {s.key: score(item, judgements, s.scheme, p, request.on_judge_error, settings) for s, p in plan.extras}
     usage.ms = (time.perf_counter() - start) * 1000
     return ItemResult(
         id=item.id,
         group_id=item.group_id,
-        reward=reward,
-        reward_std=reward_std,
-        estimate=estimate,
-        reward_stderr=stderr,
-        error=error,
+        **main.model_dump(),
         criteria=criteria,
-        skipped_criteria=skipped if reward is not None else 0,
+        skipped_criteria=len(failed) if main.reward is not None else 0,
+        extra_rewards=extra,
         usage=usage,
     )
+
+
+def score(
+    item: GradeItem,
+    judgements: list[Judgement],
+    scheme: str,
+    params: Any,
+    on_judge_error: OnJudgeError,
+    settings: GraderSettings,
+) -> SchemeReward:
+    """One scheme's reward from an item's verdicts: null with the cause when the verdicts do not allow one."""
+    failed = [i for i, j in enumerate(judgements) if j.error is not None]
+    if failed and on_judge_error is OnJudgeError.null:
+        errors = [j.error for j in judgements if j.error is not None and j.error.type is not ErrorType.not_judged]
+        first = errors[0]
+        rest = len(failed) - len(errors)
+        return SchemeReward(
+            reward=None,
+            reward_std=None,
+            error=GradeError(
+                type=first.type,
+                message=f"{len(errors)} of {len(judgements)} criteria could not be judged"
+                + (f" ({rest} more left unjudged once the reward was certain to be null)" if rest else "")
+                + f"; first: {first.message}",
+            ),
+        )
+    keep = [i for i, j in enumerate(judgements) if j.error is None]
+    try:
+        if not keep:
+            raise RubricNotScorable("no criterion could be judged")
+        r = ScoringRubric.from_criteria([item.rubric[i] for i in keep])
+        est: RewardEstimate = expected_reward(
+            [float(judgements[i].p_met) for i in keep],  # type: ignore[arg-type]
+            r,
+            scheme,
+            params,
+            enum_max=settings.enum_max,
+            mc_samples=settings.mc_samples,
+            seed=_seed(item),
+        )
+    except RubricNotScorable as e:
+        return SchemeReward(
+            reward=None,
+            reward_std=None,
+            error=GradeError(type=ErrorType.no_scorable_criteria, message=f"{e} (after skipping {len(failed)} failed)"),
+        )
+    return SchemeReward(reward=est.mean, reward_std=est.std, estimate=est.method, reward_stderr=est.stderr)
 
 
 def _observe(request: GradeRequest, results: list[ItemResult]) -> None:
     metrics.REQUEST_ITEMS.observe(len(request.items))
     metrics.REQUEST_CRITERIA.observe(sum(len(it.rubric) for it in request.items))
     rewards = metrics.REWARDS.labels(request.scheme)
+    extra = {s.key: metrics.REWARDS.labels(s.scheme) for s in request.extra_schemes}
     for r in results:
+        for key, x in r.extra_rewards.items():
+            if x.reward is not None:
+                extra[key].observe(x.reward)
         if r.reward is not None:
             rewards.observe(r.reward)
         elif r.error is not None:
@@ -277,11 +353,11 @@ def _observe(request: GradeRequest, results: list[ItemResult]) -> None:
 
 
 async def grade(request: GradeRequest, judge: Judge, settings: GraderSettings) -> GradeResponse:
-    params = validate_request(request, settings)
+    plan = validate_request(request, settings)
     opts = resolve_options(request, settings)
     start = time.perf_counter()
     results = list(
-        await asyncio.gather(*(grade_item(it, request, params, opts, judge, settings) for it in request.items))
+        await asyncio.gather(*(grade_item(it, request, plan, opts, judge, settings) for it in request.items))
     )
     _observe(request, results)
     total = Usage()
@@ -290,10 +366,15 @@ async def grade(request: GradeRequest, judge: Judge, settings: GraderSettings) -
     total.ms = (time.perf_counter() - start) * 1000
     return GradeResponse(
         scheme=request.scheme,
-        scheme_params=params.model_dump(),
+        scheme_params=plan.params.model_dump(),
         mode=opts.mode,
         model=opts.model,
+        judge_template=judge_template_label(opts.custom_template),
         results=results,
         groups=group_stats(results),
+        extra_schemes={
+            s.key: SchemeSpec(scheme=s.scheme, scheme_params=p.model_dump(), name=s.name) for s, p in plan.extras
+        },
+        extra_groups={s.key: group_stats(results, extra_reward(s.key)) for s, _ in plan.extras},
         usage=total,
     )

@@ -16,7 +16,13 @@ from shared import (
     rubric_from_record,
 )
 
-_AVOIDANCE = re.compile(r"^\s*(?:pitfall criteri(?:a|on)\s*:\s*)?avoids?\b", re.I)
+# Pitfalls written as what a good response does ("Avoids ...", "Does not recommend ...", RaR-Medicine's most
+# common phrasing): the judge is asked whether the response shows the fault, so such a text can invert the sign.
+_AVOIDANCE = re.compile(
+    r"^\s*(?:pitfall criteri(?:a|on)\s*:\s*)?"
+    r"(?:avoids?|does\s+not|doesn'?t|do\s+not|never|refrains?\s+from|is\s+not)\b",
+    re.I,
+)
 
 
 class RubricInvalid(ValueError):
@@ -51,10 +57,12 @@ def summarise(criteria: list[Criterion], fmt: str) -> RubricValidationResponse:
             warnings.append(f"criterion {i} is labelled a pitfall but has positive points: meeting it earns reward")
         if c.category in (Category.essential, Category.important, Category.optional) and c.points < 0:
             warnings.append(f"criterion {i} is labelled {c.category.value} but has negative points")
-        if c.points < 0 and _AVOIDANCE.match(c.criterion):
+        if c.points < 0 and (m := _AVOIDANCE.match(c.criterion)):
+            phrase = " ".join(m.group(0).split()[-2:]).strip(" :")
             warnings.append(
-                f"criterion {i} is a pitfall phrased as avoidance ('Avoids ...'): meeting it is penalised; "
-                "check that the points' sign is what the author meant"
+                f"criterion {i} is a pitfall phrased as avoidance ('{phrase} ...'): the judge is asked whether the "
+                "response shows it, and meeting it is penalised; if the text describes what a good response does, "
+                "rewrite it as the fault (e.g. 'Recommends steroids') or check the sign"
             )
     counts = Counter(c.category.value if c.category else "none" for c in criteria)
     return RubricValidationResponse(

@@ -18,8 +18,15 @@ class GraderSettings(BaseSettings):
     judge_base_url: str = "http://localhost:8000/v1"
     judge_api_key: SecretStr | None = None
     judge_model: str = "judge"
-    judge_mode: JudgeMode = JudgeMode.verdict
+    judge_mode: JudgeMode = Field(
+        JudgeMode.logprob, description="logprob: soft verdicts where the server returns logprobs, hard ones otherwise"
+    )
     judge_template: str = "default"
+    judge_template_file: str | None = Field(
+        None,
+        description="a judge prompt of your own (placeholders as JudgeOptions.custom_template), used for every "
+        "request that brings none: e.g. the reference grader prompt, for results comparable with published ones",
+    )
     judge_samples: int = Field(5, ge=1, le=32)
     judge_temperature: float = Field(0.0, ge=0.0, le=2.0)
     judge_sample_temperature: float = Field(1.0, ge=0.0, le=2.0)

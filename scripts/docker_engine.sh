@@ -12,7 +12,7 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 0
 fi
 if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io debootstrap >/tmp/apt-docker.log 2>&1 \
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io debootstrap || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io debootstrap; }; } >/tmp/apt-docker.log 2>&1 \
         || { echo "docker engine: apt-get install docker.io failed (see /tmp/apt-docker.log)"; exit 0; }
 fi
 nohup dockerd >/tmp/dockerd.log 2>&1 &

@@ -115,6 +115,8 @@ def grader_env(judge_url: str, judge_model: str, port: int, **env: str) -> dict[
         "GRADER_JUDGE_MODEL": judge_model,
         "GRADER_PORT": str(port),
         "GRADER_HOST": "127.0.0.1",
+        # a fresh cache for every local stack (tests, smoke runs, benchmarks): no run sees another's judgements
+        "GRADER_CACHE": "memory",
         **env,
     }
 

@@ -3,15 +3,20 @@
     python scripts/smoke.py                 # real judge: llama.cpp + SmolLM2-135M (make install-judge)
     python scripts/smoke.py --judge scripted
 
-Prints the per-step timings the trainer logged. The tiny policy and tiny judge show the plumbing only.
+Prints one line per stage and the per-step timings the trainer logged; everything the libraries print
+(warnings, progress bars, per-step dicts) goes to <workdir>/smoke.log. The tiny policy and tiny judge
+show the plumbing only.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,6 +35,34 @@ def main() -> None:
     from trainer.cli import main as trainer
 
     work = Path(a.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    log_path = work / "smoke.log"
+    log_file = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - open for the whole run
+
+    @contextlib.contextmanager
+    def stage(name: str) -> Iterator[None]:
+        """The stage's own output (Python's and its children's, at the file-descriptor level) to the log."""
+        t = time.perf_counter()
+        print(f"[smoke] {name} ...", flush=True)
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(log_file.fileno(), 1)
+        os.dup2(log_file.fileno(), 2)
+        try:
+            with (
+                contextlib.redirect_stdout(log_file),
+                contextlib.redirect_stderr(log_file),
+                warnings.catch_warnings(),
+            ):
+                warnings.simplefilter("ignore")
+                yield
+        finally:
+            log_file.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+        print(f"[smoke] {name}: done in {time.perf_counter() - t:.1f} s", flush=True)
+
     common = [
         "--preset",
         "cpu-smoke",
@@ -47,38 +80,43 @@ def main() -> None:
         # keeps the default (GRADER_JUDGE_MIN_ANSWER_MASS=0.5).
         env["GRADER_JUDGE_MIN_ANSWER_MASS"] = "0"
     with judge(a.judge) as (judge_url, model), grader(judge_url, model, **env) as url:
+        print(f"[smoke] judge ({a.judge}) and grader ready: {url}", flush=True)
         os.environ["RUBRIC_GRADER_URL"] = url
-        trainer(
-            [
-                "prepare",
-                "--source",
-                a.source,
-                "--output_dir",
-                str(work / "data"),
-                "--sft_fraction",
-                "0.3",
-                "--eval_fraction",
-                "0.0",
-                "--max_length_percentile",
-                "100",
-            ]
-        )
+        with stage("prepare"):
+            prepared = trainer(
+                [
+                    "prepare",
+                    "--source",
+                    a.source,
+                    "--output_dir",
+                    str(work / "data"),
+                    "--sft_fraction",
+                    "0.3",
+                    "--eval_fraction",
+                    "0.0",
+                    "--max_length_percentile",
+                    "100",
+                ]
+            )
+        print(f"[smoke] prepare: {prepared['heart_related']} heart-related records, splits {prepared['splits']}")
         t0 = time.perf_counter()
-        sft = trainer(["sft", *common, "--output_dir", str(work / "sft")])
+        with stage("sft"):
+            sft = trainer(["sft", *common, "--output_dir", str(work / "sft")])
         t_sft = time.perf_counter() - t0
         t0 = time.perf_counter()
-        grpo = trainer(
-            [
-                "grpo",
-                *common,
-                "--output_dir",
-                str(work / "grpo"),
-                "--sft_adapter",
-                str(work / "sft"),
-                "--save_strategy",
-                "no",
-            ]
-        )
+        with stage("grpo"):
+            grpo = trainer(
+                [
+                    "grpo",
+                    *common,
+                    "--output_dir",
+                    str(work / "grpo"),
+                    "--sft_adapter",
+                    str(work / "sft"),
+                    "--save_strategy",
+                    "no",
+                ]
+            )
         t_grpo = time.perf_counter() - t0
     steps = [h for h in grpo.state.log_history if "step_time" in h]
     print(f"\nsmoke ({a.judge} judge, {a.mode}):")
@@ -93,6 +131,7 @@ def main() -> None:
         )
     )
     print(f"  adapter: {work / 'grpo' / 'adapter_model.safetensors'}")
+    print(f"  the libraries' own output: {log_path}")
 
 
 if __name__ == "__main__":

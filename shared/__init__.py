@@ -10,7 +10,7 @@ from shared._client import (
     GraderRequestError,
     GraderUnavailable,
 )
-from shared._groups import group_stats
+from shared._groups import extra_reward, group_stats
 from shared._retry import retry_after_seconds
 from shared._rubrics import (
     RubricFormatError,
@@ -36,10 +36,14 @@ from shared._schemas import (
     JudgeOptions,
     Message,
     OnJudgeError,
+    PerCriterionScheme,
     RubricValidationRequest,
     RubricValidationResponse,
     SchemeName,
+    SchemeReward,
+    SchemeSpec,
     Usage,
+    judge_template_label,
 )
 
 __all__ = [
@@ -65,15 +69,20 @@ __all__ = [
     "JudgeOptions",
     "Message",
     "OnJudgeError",
+    "PerCriterionScheme",
     "RubricFormatError",
     "RubricValidationRequest",
     "RubricValidationResponse",
     "SchemeName",
+    "SchemeReward",
+    "SchemeSpec",
     "Usage",
     "criterion_from_item",
     "detect_format",
+    "extra_reward",
     "group_stats",
     "infer_category",
+    "judge_template_label",
     "load_rubric",
     "prompt_from_record",
     "read_jsonl",

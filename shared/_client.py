@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
-from shared._groups import group_stats
+from shared._groups import extra_reward, group_stats
 from shared._retry import retry_after_seconds
 from shared._schemas import (
     CriterionResult,
@@ -32,6 +32,8 @@ from shared._schemas import (
     GradeResponse,
     ItemResult,
     JudgeOptions,
+    SchemeReward,
+    SchemeSpec,
     Usage,
 )
 
@@ -201,8 +203,12 @@ class AsyncGraderClient:
         scheme_params: Mapping[str, Any] | None = None,
         judge: JudgeOptions | Mapping[str, Any] | None = None,
         on_judge_error: str = "null",
+        extra_schemes: Sequence[str | SchemeSpec | Mapping[str, Any]] = (),
     ) -> GradeResponse:
-        """Grade any number of items; results come back in input order, groups over all batches."""
+        """Grade any number of items; results come back in input order, groups over all batches.
+
+        `extra_schemes` are scored from the same verdicts (one judge pass): see `ItemResult.extra_rewards`.
+        """
         parsed = [it if isinstance(it, GradeItem) else GradeItem.model_validate(it) for it in items]
         if not parsed:
             raise ValueError("no items to grade")
@@ -213,6 +219,10 @@ class AsyncGraderClient:
             "judge": judge_opts.model_dump(exclude_none=True, mode="json"),
             "on_judge_error": on_judge_error,
         }
+        if extra_schemes:
+            common["extra_schemes"] = [
+                SchemeSpec.model_validate(s).model_dump(mode="json", exclude_none=True) for s in extra_schemes
+            ]
         deadline = time.monotonic() + self.settings.deadline_s
         sem = asyncio.Semaphore(self.settings.max_concurrency)
 
@@ -279,7 +289,15 @@ def _merge(done: list[tuple[list[int], GradeResponse | GraderUnavailable]], item
         usage.add(resp.usage)
         usage.ms = max(usage.ms, resp.usage.ms)
     assert first is not None
-    return first.model_copy(update={"results": results, "groups": group_stats(results), "usage": usage})
+    for r in results:  # an item whose batch never got through has no reward under any scheme
+        if r.error is not None and r.error.type is ErrorType.grader_unavailable:
+            r.extra_rewards = {
+                k: SchemeReward(reward=None, reward_std=None, error=r.error) for k in first.extra_schemes
+            }
+    extra_groups = {key: group_stats(results, extra_reward(key)) for key in first.extra_schemes}
+    return first.model_copy(
+        update={"results": results, "groups": group_stats(results), "extra_groups": extra_groups, "usage": usage}
+    )
 
 
 class GraderClient:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from shared._schemas import GroupStats, ItemResult
 
 
-def group_stats(results: Iterable[ItemResult]) -> dict[str, GroupStats]:
+def group_stats(
+    results: Iterable[ItemResult], reward: Callable[[ItemResult], float | None] = lambda r: r.reward
+) -> dict[str, GroupStats]:
     """Mean and population std over each group's scored items, and whether the variance is zero.
 
     Zero variance is the failure GRPO's advantage suffers from: every completion gets advantage 0.
+    `reward` picks which reward to group (an extra scheme's, say).
     """
     by_group: dict[str, list[float | None]] = defaultdict(list)
     for r in results:
         if r.group_id is not None:
-            by_group[r.group_id].append(r.reward)
+            by_group[r.group_id].append(reward(r))
     out = {}
     for gid, rewards in by_group.items():
         scored = [x for x in rewards if x is not None]
@@ -33,3 +36,8 @@ def group_stats(results: Iterable[ItemResult]) -> dict[str, GroupStats]:
             zero_variance=len(scored) >= 2 and std is not None and std <= 1e-12,
         )
     return out
+
+
+def extra_reward(key: str) -> Callable[[ItemResult], float | None]:
+    """Picks an extra scheme's reward out of an item result (for `group_stats`)."""
+    return lambda r: r.extra_rewards[key].reward if key in r.extra_rewards else None

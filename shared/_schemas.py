@@ -97,6 +97,25 @@ class JudgeOptions(BaseModel):
         description="extra request fields for the judge (at most 8 KiB of JSON), merged over the grader's "
         "GRADER_JUDGE_EXTRA_BODY",
     )
+    custom_template: Annotated[str, Field(min_length=1, max_length=32_768), AfterValidator(_utf8)] | None = Field(
+        default=None,
+        description="your own judge prompt, sent as one user message (verdict and sample modes): placeholders "
+        "{{conversation}} (the conversation with the response as its last assistant turn, 'role: content' "
+        "blocks), {{response}}, {{criterion}}, {{points}}; simple-evals' <<conversation>> and <<rubric_item>> "
+        "('[points] criterion') work too. The judge must end with a JSON verdict such as "
+        '{"criteria_met": true}. Default: the grader\'s GRADER_JUDGE_TEMPLATE_FILE, else our prompts.',
+    )
+
+    @field_validator("custom_template")
+    @classmethod
+    def _placeholders(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if "{{criterion}}" not in v and "<<rubric_item>>" not in v:
+            raise ValueError("a judge template needs a {{criterion}} (or <<rubric_item>>) placeholder")
+        if not any(p in v for p in ("{{conversation}}", "{{response}}", "<<conversation>>")):
+            raise ValueError("a judge template needs a {{conversation}}, {{response}} or <<conversation>> placeholder")
+        return v
 
     @field_validator("extra_body")
     @classmethod
@@ -110,6 +129,15 @@ class JudgeOptions(BaseModel):
         if size > 8192:
             raise ValueError("extra_body holds more than 8 KiB of JSON")
         return v
+
+
+def judge_template_label(custom_template: str | None) -> str:
+    """How a response and a report name the judge prompt: 'ours', or 'custom:<sha256 of the template>'."""
+    if custom_template is None:
+        return "ours"
+    import hashlib
+
+    return "custom:" + hashlib.sha256(custom_template.encode("utf-8")).hexdigest()
 
 
 class OnJudgeError(StrEnum):
@@ -133,6 +161,30 @@ class GradeItem(BaseModel):
 
 
 SchemeName = Literal["healthbench", "rar_explicit", "rar_implicit", "hybrid", "complexity"]
+# the schemes scored from per-criterion verdicts (rar_implicit judges the whole rubric in one call instead)
+PerCriterionScheme = Literal["healthbench", "rar_explicit", "hybrid", "complexity"]
+MAX_EXTRA_SCHEMES = 8
+
+
+class SchemeSpec(BaseModel):
+    """One more scheme scored from the same verdicts: a scheme name, or the name with its parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scheme: PerCriterionScheme
+    scheme_params: dict[str, Any] = Field(default_factory=dict)
+    name: Annotated[ShortText, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="its key in `extra_rewards` (default: the scheme); tells two variants apart"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, data: Any) -> Any:
+        return {"scheme": data} if isinstance(data, str) else data
+
+    @property
+    def key(self) -> str:
+        return self.name or self.scheme
 
 
 class GradeRequest(BaseModel):
@@ -142,6 +194,11 @@ class GradeRequest(BaseModel):
     scheme: SchemeName = "hybrid"
     scheme_params: dict[str, Any] = Field(
         default_factory=dict, description="the scheme's constants (GET /v1/schemes lists them, with their bounds)"
+    )
+    extra_schemes: Annotated[list[SchemeSpec], Field(max_length=MAX_EXTRA_SCHEMES)] = Field(
+        default_factory=list,
+        description="more schemes scored from the same verdicts, judged once: each item's `extra_rewards` and the "
+        "response's `extra_groups` hold them under the scheme's name (or its `name`)",
     )
     judge: JudgeOptions = Field(default_factory=JudgeOptions)
     on_judge_error: OnJudgeError = OnJudgeError.null
@@ -194,18 +251,34 @@ class Usage(BaseModel):
         self.cache_misses += other.cache_misses
 
 
+Estimate = Literal["exact", "closed_form", "sums", "enumeration", "monte_carlo"]
+
+
+class SchemeReward(BaseModel):
+    """One scheme's reward for an item, from the item's verdicts."""
+
+    reward: float | None
+    reward_std: float | None
+    estimate: Estimate | None = None
+    reward_stderr: float | None = None
+    error: GradeError | None = None
+
+
 class ItemResult(BaseModel):
     id: str | None
     group_id: str | None = None
     reward: float | None
     reward_std: float | None
-    estimate: Literal["exact", "closed_form", "sums", "enumeration", "monte_carlo"] | None = Field(
+    estimate: Estimate | None = Field(
         None, description="how `reward` was computed from the verdicts' probabilities; all but monte_carlo are exact"
     )
     reward_stderr: float | None = Field(None, description="monte_carlo only: the standard error of `reward`")
     error: GradeError | None = None
     criteria: list[CriterionResult]
     skipped_criteria: int = Field(0, description="criteria left out under on_judge_error='skip'")
+    extra_rewards: dict[str, SchemeReward] = Field(
+        default_factory=dict, description="the request's `extra_schemes`, scored from the same verdicts"
+    )
     usage: Usage = Field(default_factory=Usage)
 
 
@@ -222,8 +295,17 @@ class GradeResponse(BaseModel):
     scheme_params: dict[str, Any]
     mode: JudgeMode
     model: str
+    judge_template: str = Field(
+        "ours", description="'ours' (the grader's prompts), or 'custom:<sha256>' of the template used"
+    )
     results: list[ItemResult]
     groups: dict[str, GroupStats] = Field(default_factory=dict)
+    extra_schemes: dict[str, SchemeSpec] = Field(
+        default_factory=dict, description="each extra scheme's key, scheme and resolved parameters"
+    )
+    extra_groups: dict[str, dict[str, GroupStats]] = Field(
+        default_factory=dict, description="per extra scheme, the same group statistics as `groups`"
+    )
     usage: Usage = Field(default_factory=Usage)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
@@ -20,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared._client import AsyncGraderClient, ClientSettings
 from shared._rubrics import load_rubric
-from shared._schemas import GradeItem, GradeResponse, JudgeOptions, Message
+from shared._schemas import GradeItem, GradeResponse, GroupStats, JudgeOptions, Message, SchemeSpec
 
 RewardFunc = Callable[..., Awaitable[list[float | None]]]
 
@@ -37,6 +39,21 @@ class RewardSettings(BaseSettings):
     rubric_column: str = "rubric"
     on_grader_error: Literal["raise", "none"] = Field(
         "raise", description="'raise' stops training when the grader is down; 'none' returns all-None rewards"
+    )
+    null_reward: float | None = Field(
+        None,
+        description="for stacks with no missing reward (verl, verifiers; OpenRLHF if set): the value given to an "
+        "item the grader could not score, always counted (rubric_null); TRL's function returns None instead",
+    )
+    dump_dir: str | None = Field(
+        None,
+        description="save every batch's prompts, completions and rubrics here as JSONL "
+        "(`python -m trainer compare-schemes --rollouts DIR` grades them under every scheme)",
+    )
+    log_schemes: list[str | SchemeSpec] = Field(
+        default_factory=list,
+        description="more schemes scored from the same judge pass and logged as rubric/<scheme>/... metrics, "
+        "to compare rewards while training on one (RUBRIC_REWARD_LOG_SCHEMES='[\"complexity\"]')",
     )
 
 
@@ -87,17 +104,51 @@ def build_items(
     ]
 
 
-def log_metrics(resp: GradeResponse, latency_s: float, log: Callable[[str, float], None]) -> None:
-    rewards = [r.reward for r in resp.results if r.reward is not None]
+def _spread(
+    prefix: str, rewards: list[float], groups: dict[str, GroupStats], log: Callable[[str, float], None]
+) -> None:
     if rewards:
         mean = sum(rewards) / len(rewards)
-        log("rubric/reward_mean", mean)
-        log("rubric/reward_std", (sum((x - mean) ** 2 for x in rewards) / len(rewards)) ** 0.5)
+        log(f"{prefix}/reward_mean", mean)
+        log(f"{prefix}/reward_std", (sum((x - mean) ** 2 for x in rewards) / len(rewards)) ** 0.5)
+    if groups:
+        log(f"{prefix}/frac_zero_variance_groups", sum(g.zero_variance for g in groups.values()) / len(groups))
+
+
+async def grade_with(client: AsyncGraderClient, items: Sequence[GradeItem], cfg: RewardSettings) -> GradeResponse:
+    """One grader call with the RUBRIC_REWARD_* choices (scheme, judge, extra schemes to log)."""
+    return await client.grade(
+        items,
+        scheme=cfg.scheme,
+        scheme_params=cfg.scheme_params,
+        judge=cfg.judge,
+        on_judge_error=cfg.on_judge_error,
+        extra_schemes=cfg.log_schemes,
+    )
+
+
+def dump_batch(items: Sequence[GradeItem], path: Path) -> None:
+    """One GRPO batch as item rows (group_id, prompt, completion, rubric), for comparing schemes later."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for it in items:
+            row = {
+                "group_id": it.group_id,
+                "prompt": [m.model_dump() for m in it.messages()],
+                "completion": it.response,
+                "rubric": [c.model_dump(exclude_none=True) for c in it.rubric],
+            }
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def log_metrics(resp: GradeResponse, latency_s: float, log: Callable[[str, float], None]) -> None:
+    _spread("rubric", [r.reward for r in resp.results if r.reward is not None], resp.groups, log)
+    for key in resp.extra_schemes:
+        extra = [x.reward for r in resp.results if (x := r.extra_rewards.get(key)) and x.reward is not None]
+        _spread(f"rubric/{key}", extra, resp.extra_groups.get(key, {}), log)
     stds = [r.reward_std for r in resp.results if r.reward_std is not None]
     if stds:
         log("rubric/judge_uncertainty_mean", sum(stds) / len(stds))
-    if resp.groups:
-        log("rubric/frac_zero_variance_groups", sum(g.zero_variance for g in resp.groups.values()) / len(resp.groups))
     log("rubric/null_frac", sum(r.reward is None for r in resp.results) / len(resp.results))
     # items whose batch never got through to the grader (an outage longer than the client's deadline)
     log(
@@ -138,15 +189,11 @@ def make_rubric_reward(
         if loop_id not in clients:
             clients[loop_id] = AsyncGraderClient(client_settings)
         items = build_items(prompts, completions, rubrics, calls)
+        if cfg.dump_dir:
+            dump_batch(items, Path(cfg.dump_dir) / f"batch-{os.getpid()}-{calls:06d}.jsonl")
         start = time.perf_counter()
         try:
-            resp = await clients[loop_id].grade(
-                items,
-                scheme=cfg.scheme,
-                scheme_params=cfg.scheme_params,
-                judge=cfg.judge,
-                on_judge_error=cfg.on_judge_error,
-            )
+            resp = await grade_with(clients[loop_id], items, cfg)
         except Exception:
             if cfg.on_grader_error == "none":
                 return [None] * len(items)

@@ -12,6 +12,8 @@ Decision rule for one criterion:
 Fault directives in the criterion text: ``[fault=500]``, ``[fault=429]``, ``[fault=400]`` (any status),
 ``[fault=slow]`` (sleeps `slow_s`), ``[fault=garbage]`` (never a verdict), ``[fault=garbage-once]``
 (garbage until re-asked).
+Prompts in simple-evals' grader layout (``# Conversation`` … ``# Rubric item`` ``[points] criterion``), what a
+custom judge template following the reference renders, are read the same way.
 Global faults: ``POST /_control {"fail_next": [503, 503], "latency_s": 0.05, "logprobs": false}``.
 """
 
@@ -32,6 +34,11 @@ from starlette.routing import Route
 _RESPONSE = re.compile(r"<<<response-(\w+)\n(.*?)\nresponse-\1>>>", re.S)
 _ASSISTANT_TURN = re.compile(r"<<<turn-assistant-(\w+)\n(.*?)\nturn-assistant-\1>>>", re.S)
 _CRITERION = re.compile(r"\nCriterion \((?:reward|penalty)\):\n(.*?)\n\n(?:Explain|Is the criterion)", re.S)
+# simple-evals' grader layout, which a custom template following the reference renders
+_REF_RUBRIC_ITEM = re.compile(r"# Rubric item\n\[[-\d.]+\] (.*?)\n\n#", re.S)
+_REF_LAST_ASSISTANT = re.compile(
+    r"(?:^|\n\n)assistant: (.*?)(?=\n\n(?:user|assistant|system): |\n\n# Rubric item)", re.S
+)
 _RUBRIC_LINE = re.compile(r"^\d+\. \[(reward|penalty), ([\d.]+) points\] (.*)$", re.M)
 _P = re.compile(r"\[p=([\d.]+)\]")
 _FAULT = re.compile(r"\[fault=([\w-]+)\]")
@@ -92,6 +99,8 @@ def p_met(criterion: str, response: str) -> float:
 def graded_response(user: str) -> str:
     if m := _RESPONSE.search(user):
         return m.group(2)
+    if "# Rubric item" in user and (found := _REF_LAST_ASSISTANT.findall(user)):
+        return found[-1]
     turns = _ASSISTANT_TURN.findall(user)  # healthbench template: the last assistant turn
     return turns[-1][1] if turns else ""
 
@@ -147,7 +156,7 @@ def build_app(script: JudgeScript | None = None) -> Starlette:
         user = next(m["content"] for m in messages if m["role"] == "user")
         response = graded_response(user)
         crits = list(_CRITERION.finditer(user))  # ours is always the last; one inside a fence is quoted text
-        crit = crits[-1] if crits else None
+        crit = crits[-1] if crits else _REF_RUBRIC_ITEM.search(user)
         criterion = crit.group(1) if crit else ""
         fault = m.group(1) if (m := _FAULT.search(criterion)) else None
         if fault:

@@ -65,7 +65,7 @@ def test_batches_keep_groups_together() -> None:
 
 async def test_results_in_input_order_across_concurrent_batches(grader_url: str) -> None:
     async with AsyncGraderClient(url=grader_url, batch_size=4, max_concurrency=3, **FAST) as client:
-        resp = await client.grade(make_items(22, group=2), scheme="healthbench")
+        resp = await client.grade(make_items(22, group=2), scheme="healthbench", judge={"mode": "verdict"})
     assert [r.id for r in resp.results] == [f"i{k}" for k in range(22)]
     assert [r.reward for r in resp.results] == [2 / 3 if k % 2 else 0.0 for k in range(22)]
     assert len(resp.groups) == 11 and all(not g.zero_variance for g in resp.groups.values())
@@ -75,7 +75,7 @@ async def test_results_in_input_order_across_concurrent_batches(grader_url: str)
 async def test_503_twice_then_success(faulty_url: str, faults: GraderFaults) -> None:
     faults.fail_next = [503, 503]
     async with AsyncGraderClient(url=faulty_url, **FAST) as client:
-        resp = await client.grade(make_items(4), scheme="healthbench")
+        resp = await client.grade(make_items(4), scheme="healthbench", judge={"mode": "verdict"})
     assert faults.grade_requests == 3
     assert [r.reward for r in resp.results] == [0.0, 2 / 3, 0.0, 2 / 3]
 
@@ -128,7 +128,7 @@ async def test_slow_grader_hits_the_deadline(faulty_url: str, faults: GraderFaul
 def test_sync_wrapper_and_bearer_token(judge_url: str) -> None:
     with serve(create_app(grader_settings(judge_url, api_key="tok"))) as url:
         with GraderClient(ClientSettings(url=url, api_key="tok", _env_file=None)) as client:
-            resp = client.grade(make_items(3), scheme="healthbench")
+            resp = client.grade(make_items(3), scheme="healthbench", judge={"mode": "verdict"})
             assert [r.reward for r in resp.results] == [0.0, 2 / 3, 0.0]
             assert "hybrid" in client.schemes() and client.ready()
         with GraderClient(url=url) as anon, pytest.raises(GraderRequestError) as e:

@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import shared_file
 from trainer.evaluate import EvaluateArguments, run_evaluate
 from trainer.evaluation import grade as grade_mod
+from trainer.evaluation.grade import axis_scores
 from trainer.evaluation.metrics import (
-    balanced_f1,
     binary_metrics,
     clipped_stats,
     example_score,
@@ -48,17 +48,30 @@ def test_clipping_only_at_aggregate_and_bootstrap_reproducible() -> None:
     )
 
 
+def test_score_path_follows_the_reference() -> None:
+    """simple-evals' healthbench_eval: no positive points -> no score (not 0); per-axis scores over that
+    axis' criteria only; the bootstrap resamples per-example scores and clips each resampled mean."""
+    assert example_score([-2, -1], [True, False]) is None
+    rows = [
+        {
+            "points": [5, 3, -2],
+            "met": [True, False, True],
+            "criterion_tags": [["axis:completeness"], ["axis:accuracy"], ["axis:accuracy"]],
+        },
+    ]
+    assert axis_scores(rows) == {"completeness": [1.0], "accuracy": [pytest.approx(-2 / 3)]}
+    s = clipped_stats([1.4, 1.2, 1.1], n_boot=200, seed=0)
+    assert s.mean == 1.0 and s.std == 0.0  # every resampled mean is above 1, clipped to 1
+    s = clipped_stats([1.0, -1.0], n_boot=400, seed=0)
+    assert s.mean == 0.0 and 0 < s.std < 0.5  # means of -1 clip to 0, of +1 stay 1, of 0 stay 0
+
+
 def test_binary_metric_with_all_positive_truth_is_the_papers_identity() -> None:
     m = binary_metrics([0.9, 0.7, 0.2, 0.5], threshold=0.5)
     assert (m.tp, m.fp, m.fn, m.tn) == (2, 0, 2, 0)
     assert m.accuracy == 0.5 and m.precision == 1.0 and m.recall == 0.5
     assert m.f1 == pytest.approx(2 * 0.5 / 1.5)
     assert "all examples labelled positive" in m.ground_truth
-
-
-def test_balanced_f1_hand_value() -> None:
-    # positive class: tp 2, fp 1, fn 1 -> F1 2/3; negative class: tp 1, fp 1, fn 1 -> F1 1/2
-    assert balanced_f1([True, True, True, False, False], [True, True, False, True, False]) == pytest.approx(7 / 12)
 
 
 # ---------------------------------------------------------------- end to end with the scripted judge
@@ -187,36 +200,40 @@ def test_resume_after_an_interrupted_run(tmp_path: Path, grader_url: str, monkey
 
 
 def test_meta_evaluation_against_physician_labels(tmp_path: Path, grader_url: str) -> None:
+    """The reference's pairwise protocol on a small file; scripted verdicts: met, met, not, not, met."""
     data = hb_fixture(tmp_path / "hb.jsonl")
     meta = tmp_path / "meta.jsonl"
-    rows = [  # judge verdicts (scripted): met, met, not met, not met, tie (skipped)
-        ("Take aspirin", "Mentions aspirin [contains=aspirin]", [True, True, False]),
-        ("Get an ECG", "Mentions ecg [contains=ecg]", [False, False, True]),
-        ("Rest", "Mentions aspirin [contains=aspirin]", [False, False]),
-        ("Rest", "Mentions ecg [contains=ecg]", [True, True, True]),
-        ("Rest", "Mentions rest [contains=rest]", [True, False]),
+    rows = [
+        ("Take aspirin", "Mentions aspirin [contains=aspirin]", [True, True, False], "a"),
+        ("Get an ECG", "Mentions ecg [contains=ecg]", [False, False, True], "a"),
+        ("Rest", "Mentions aspirin [contains=aspirin]", [False, False], "b"),
+        ("Rest", "Mentions ecg [contains=ecg]", [True, True, True], "b"),
+        ("Rest", "Mentions rest [contains=rest]", [True, False], "b"),
     ]
     with open(meta, "w") as f:
-        for completion, crit, labels in rows:
-            f.write(
-                json.dumps(
-                    {
-                        "prompt": [{"role": "user", "content": "chest pain?"}],
-                        "completion": completion,
-                        "rubric": crit,
-                        "binary_labels": labels,
-                    }
-                )
-                + "\n"
-            )
+        for k, (completion, crit, labels, cluster) in enumerate(rows):
+            record = {
+                "prompt": [{"role": "user", "content": "chest pain?"}],
+                "completion": completion,
+                "rubric": crit,
+                "binary_labels": labels,
+                "anonymized_physician_ids": [f"doc{(k + j) % 3}" for j in range(len(labels))],
+                "category": f"cluster:{cluster}",
+            }
+            f.write(json.dumps(record) + "\n")
     res = run_evaluate(
         _args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "run"), meta_eval=str(meta))
     )
     m = res["meta_eval"]
-    assert m["n"] == 4 and m["n_ties"] == 1 and m["n_failed"] == 0
-    # pred [T, T, F, F] vs truth [T, F, F, T]
-    assert m["balanced_f1"] == pytest.approx(balanced_f1([True, True, False, False], [True, False, False, True]))
-    assert m["agreement"] == 0.5
+    assert m["n_judged"] == 5 and m["n_failed"] == 0 and "pairwise" in m["protocol"]
+    overall = m["model"]["overall"]
+    # by hand: pos precision 4/8, neg precision 2/5, pos recall 4/7, neg recall 2/6
+    assert overall["precision_pos"] == {"value": 0.5, "n": 8} and overall["recall_neg"]["value"] == pytest.approx(1 / 3)
+    assert overall["f1_balanced"]["value"] == pytest.approx((8 / 15 + 4 / 11) / 2)
+    assert set(m["model"]["clusters"]) == {"cluster:a", "cluster:b"}
+    assert m["physicians"]["mean_over_physicians"]["f1_balanced"]["physicians"] >= 1
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "| f1_balanced | 0.448 (n=" in report and "physicians vs physicians" in report
 
 
 def test_shared_healthbench_sample_with_ideal_completions(tmp_path: Path, grader_url: str) -> None:
@@ -264,3 +281,49 @@ def test_openai_responder_against_an_openai_compatible_server(tmp_path: Path, gr
     assert res["model"] == "openai:policy" and res["summary"]["n_scored"] == 4
     responses = [json.loads(x)["response"] for x in (tmp_path / "run/responses.jsonl").read_text().splitlines()]
     assert all("rating" in r for r in responses)
+
+
+def _summary(chest: float, hf: float) -> dict:
+    st = lambda m, n: {"mean": m, "ci95": [max(0.0, m - 0.1), min(1.0, m + 0.1)], "n": n}  # noqa: E731
+    return {
+        "per_theme": {},
+        "per_cardiac_theme": {"chest pain": st(chest, 2), "heart failure": st(hf, 4)},
+        "overall": {"mean": (chest + hf) / 2},
+        "score_histogram": [chest, hf, 0.5],
+        "binary": {"threshold": 0.5},
+    }
+
+
+def test_plots_show_zeros_whole_counts_and_the_baseline() -> None:
+    import matplotlib.pyplot as plt
+
+    from trainer.evaluation.report import rewards_figure, themes_figure
+
+    fig = themes_figure(_summary(0.0, 0.6), baseline=_summary(0.1, 0.5))
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert "0.00 (n=2)" in texts and "0.10 (n=2)" in texts  # the zero is drawn and labelled, as is the baseline
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"this run", "baseline"}
+    plt.close(fig)
+    fig = rewards_figure(_summary(0.0, 0.6), baseline=_summary(0.1, 0.5))
+    ticks = [t for t in fig.axes[0].get_yticks() if t >= 0]
+    assert all(float(t).is_integer() for t in ticks)
+    assert any("baseline" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    plt.close(fig)
+
+
+def test_user_judge_template_is_recorded_with_its_comparability(tmp_path: Path, grader_url: str) -> None:
+    from tests.test_judge_prompts import REFERENCE_LIKE
+
+    data = hb_fixture(tmp_path / "hb.jsonl")
+    template = tmp_path / "grader_prompt.txt"
+    template.write_text(REFERENCE_LIKE)
+    res = run_evaluate(
+        _args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "t"), judge_template_file=str(template))
+    )
+    assert res["judge_template"].startswith("custom:") and res["summary"]["n_scored"] == 4
+    assert {k: v["score"] for k, v in _graded(tmp_path / "t").items()} == pytest.approx(HAND)  # same verdicts
+    report = (tmp_path / "t" / "report.md").read_text()
+    assert res["judge_template"] in report and "only if that file is simple-evals' grader prompt" in report
+    ours = run_evaluate(_args(tmp_path, grader_url, data=str(data), output_dir=str(tmp_path / "o")))
+    assert ours["judge_template"] == "ours" and "not comparable" in (tmp_path / "o" / "report.md").read_text()

@@ -110,6 +110,72 @@ def test_groups_report_zero_variance(grader: httpx.Client) -> None:
     assert body["usage"]["cache_hits"] >= 8
 
 
+def test_every_scheme_from_one_judge_pass(grader: httpx.Client) -> None:
+    """`extra_schemes`: each scheme's reward equals a request for that scheme alone; the judge is called once."""
+    rubric = [
+        {"criterion": "Advises seeing a doctor [p=0.8]", "points": 5},
+        {"criterion": "Mentions aspirin [p=0.25]", "points": 3},
+        {"criterion": "Recommends waiting a week [p=0.5]", "points": -2},
+    ]
+    items = [item(rubric, id=f"a{i}", group_id="g", response=f"{RESPONSE} ({i})") for i in range(2)]
+    extra = [
+        "healthbench",
+        "rar_explicit",
+        {"scheme": "complexity", "name": "complexity_2", "scheme_params": {"exponent": 2.0}},
+    ]
+    body = grade(grader, items, scheme="hybrid", judge={"mode": "logprob"}, extra_schemes=extra)
+    assert body.status_code == 200, body.text
+    combined = body.json()
+    assert combined["usage"]["judge_calls"] + combined["usage"]["cache_hits"] == 6  # 2 items x 3 criteria, once
+    assert set(combined["extra_schemes"]) == {"healthbench", "rar_explicit", "complexity_2"}
+    assert combined["extra_schemes"]["complexity_2"]["scheme_params"]["exponent"] == 2.0
+    for key, scheme, params in [
+        ("healthbench", "healthbench", {}),
+        ("rar_explicit", "rar_explicit", {}),
+        ("complexity_2", "complexity", {"exponent": 2.0}),
+    ]:
+        alone = grade(grader, items, scheme=scheme, scheme_params=params, judge={"mode": "logprob"}).json()
+        for got, want in zip(combined["results"], alone["results"], strict=True):
+            x = got["extra_rewards"][key]
+            assert x["reward"] == pytest.approx(want["reward"]) and x["reward_std"] == pytest.approx(want["reward_std"])
+            assert x["estimate"] == want["estimate"] and x["error"] is None
+        assert combined["extra_groups"][key]["g"]["mean"] == pytest.approx(alone["groups"]["g"]["mean"])
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "says"),
+    [
+        ({"scheme": "rar_implicit", "extra_schemes": ["hybrid"]}, ["body", "extra_schemes"], "whole rubric"),
+        ({"scheme": "hybrid", "extra_schemes": ["hybrid"]}, ["body", "extra_schemes", 0], "name"),
+        ({"extra_schemes": ["rar_explicit", "rar_explicit"]}, ["body", "extra_schemes", 1], "already"),
+        ({"extra_schemes": ["rar_implicit"]}, ["body", "extra_schemes", 0], ""),
+        (
+            {"extra_schemes": [{"scheme": "complexity", "scheme_params": {"exponent": -1}}]},
+            ["body", "extra_schemes", 0, "scheme_params", "exponent"],
+            "",
+        ),
+    ],
+)
+def test_extra_schemes_bad_input_names_the_field(grader: httpx.Client, body: dict, loc: list, says: str) -> None:
+    r = grade(grader, [item()], **body)
+    assert r.status_code == 422, r.text
+    assert _loc(r)[: len(loc)] == loc and says in r.json()["detail"][0]["msg"]
+
+
+def test_extra_scheme_that_cannot_score_the_rubric_is_422(grader: httpx.Client) -> None:
+    pitfalls_only = [{"criterion": "Recommends waiting a week [p=1]", "points": -2}]
+    r = grade(grader, [item(pitfalls_only)], scheme="rar_explicit", extra_schemes=["hybrid"])
+    assert r.status_code == 422 and _loc(r) == ["body", "items", 0, "rubric"]
+    assert "extra scheme 'hybrid'" in r.json()["detail"][0]["msg"]
+
+
+def test_failed_criterion_makes_every_scheme_null(grader: httpx.Client) -> None:
+    rubric = [*RUBRIC, {"criterion": "Mentions troponin [fault=400]", "points": 2}]
+    res = grade(grader, [item(rubric)], extra_schemes=["healthbench"]).json()["results"][0]
+    assert res["reward"] is None and res["extra_rewards"]["healthbench"]["reward"] is None
+    assert res["extra_rewards"]["healthbench"]["error"]["type"] == "judge_bad_request"
+
+
 # ---------------------------------------------------------------- judge failures: null, typed, bounded
 
 
@@ -126,7 +192,8 @@ def test_failed_criterion_gives_null_reward_with_typed_error(
     grader: httpx.Client, judge_script: JudgeScript, fault: str, etype: str, calls: int
 ) -> None:
     rubric = [*RUBRIC, {"criterion": f"Mentions troponin [fault={fault}]", "points": 2}]
-    res = grade(grader, [item(rubric)], scheme="hybrid").json()["results"][0]
+    body = {"scheme": "hybrid", "judge": {"mode": "verdict"}, "on_judge_error": "null"}
+    res = grade(grader, [item(rubric)], **body).json()["results"][0]
     assert res["reward"] is None and res["reward_std"] is None
     assert res["error"]["type"] == etype
     assert res["criteria"][4]["error"]["type"] == etype
@@ -147,7 +214,7 @@ def test_timeout_is_typed_and_bounded(judge_url: str, judge_script: JudgeScript)
 
 def test_unparseable_once_recovers_by_reasking(grader: httpx.Client, judge_script: JudgeScript) -> None:
     rubric = [{"criterion": "Advises rest [p=1] [fault=garbage-once]", "points": 1}]
-    res = grade(grader, [item(rubric)], scheme="healthbench").json()["results"][0]
+    res = grade(grader, [item(rubric)], scheme="healthbench", judge={"mode": "verdict"}).json()["results"][0]
     assert res["reward"] == 1.0 and res["usage"]["judge_calls"] == 2
 
 
@@ -269,7 +336,45 @@ def test_health_ready_and_openapi(grader: httpx.Client) -> None:
     assert grader.get("/readyz").json()["status"] == "ready"
     spec = grader.get("/openapi.json").json()
     assert {"/v1/grade", "/v1/rubrics/validate", "/v1/schemes"} <= set(spec["paths"])
-    assert grader.get("/docs").status_code == 200
+
+
+def test_openapi_document_says_what_is_accepted(grader: httpx.Client) -> None:
+    """The document itself, checked as JSON Schema against bodies the grader accepts and rejects."""
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")  # ships with schemathesis (the dev extra)
+    spec = grader.get("/openapi.json").json()
+    schema = {"$ref": "#/components/schemas/GradeRequest", "components": spec["components"]}
+    validator = jsonschema_rs.Draft202012Validator(schema)
+    accepted = [
+        {"items": [item()]},
+        {"items": [item()], "scheme": "healthbench", "extra_schemes": ["hybrid", {"scheme": "complexity"}]},
+        {"items": [item()], "extra_schemes": [{"scheme": "rar_explicit", "scheme_params": {"weights": "points"}}]},
+    ]
+    rejected = [
+        {"items": [item()], "scheme": "rar_implicit", "extra_schemes": ["hybrid"]},
+        {"items": [item()], "extra_schemes": [{"scheme": "complexity", "scheme_params": {"exponent": -1}}]},
+        {"items": [item()], "extra_schemes": ["rar_implicit"]},
+        {
+            "items": [item(rubric=[{"criterion": "x", "points": -1}])],
+            "scheme": "rar_explicit",
+            "extra_schemes": ["hybrid"],
+        },
+    ]
+    for body in accepted:
+        assert validator.is_valid(body), body
+        assert grade(grader, **body).status_code == 200
+    for body in rejected:
+        assert not validator.is_valid(body), body
+        assert grade(grader, **body).status_code == 422
+
+
+@pytest.mark.parametrize(("page", "asset"), [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")])
+def test_docs_pages_work_offline(grader: httpx.Client, page: str, asset: str) -> None:
+    """Every asset the page loads is served by the grader itself: nothing from a CDN."""
+    html = grader.get(page).text
+    assert f"/docs/static/{asset}" in html
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    js = grader.get(f"/docs/static/{asset}")
+    assert js.status_code == 200 and len(js.content) > 100_000
 
 
 def test_validate_rubric_endpoint(grader: httpx.Client) -> None:
@@ -287,7 +392,46 @@ def test_validate_rubric_endpoint(grader: httpx.Client) -> None:
 
 
 def test_validate_real_records(grader: httpx.Client) -> None:
+    warned = 0
     for rec in shared_records("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl")[:20]:
         r = grader.post("/v1/rubrics/validate", json={"record": rec})
         assert r.status_code == 200 and r.json()["format"] == "rar_medicine"
         assert len(r.json()["criteria"]) == rec["rubric_count"]
+        warned += sum("('Does not ...')" in w for w in r.json()["warnings"])
+    assert warned >= 10  # RaR-Medicine's pitfalls are mostly phrased "Does not ...": each is flagged
+
+
+def test_custom_judge_template_is_used_and_reported(grader: httpx.Client, judge_url: str, tmp_path) -> None:
+    """A reference-style template (simple-evals' layout) per request, and as the grader's default file."""
+    import hashlib
+
+    from tests.test_judge_prompts import REFERENCE_LIKE
+
+    rubric = [
+        {"criterion": "Mentions a doctor [contains=doctor]", "points": 5},
+        {"criterion": "Mentions aspirin [contains=aspirin]", "points": 5},
+    ]
+    body = {"scheme": "healthbench", "judge": {"mode": "verdict", "custom_template": REFERENCE_LIKE}}
+    r = grade(grader, [item(rubric, response="See a doctor today.")], **body)
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert res["judge_template"] == "custom:" + hashlib.sha256(REFERENCE_LIKE.encode()).hexdigest()
+    assert [c["met"] for c in res["results"][0]["criteria"]] == [True, False]
+    assert res["results"][0]["reward"] == 0.5
+    ours = grade(grader, [item(rubric, response="See a doctor today.")], scheme="healthbench").json()
+    assert ours["judge_template"] == "ours"
+
+    r = grade(
+        grader, [item(rubric)], scheme="healthbench", judge={"mode": "logprob", "custom_template": REFERENCE_LIKE}
+    )
+    assert r.status_code == 422 and _loc(r) == ["body", "judge", "custom_template"]
+
+    path = tmp_path / "grader_prompt.txt"
+    path.write_text(REFERENCE_LIKE)
+    with serve(create_app(grader_settings(judge_url, judge_template_file=str(path)))) as url:
+        res = httpx.post(
+            f"{url}/v1/grade",
+            json={"items": [item(rubric, response="aspirin")], "scheme": "healthbench", "judge": {"mode": "verdict"}},
+            timeout=30,
+        ).json()
+    assert res["judge_template"].startswith("custom:") and res["results"][0]["reward"] == 0.5

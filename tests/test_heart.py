@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from tests.conftest import shared_records
 from tests.servers import serve
-from trainer.heart import THEMES, LLMClassifier, classify_lexical, theme_counts, verify_llm_label
+from trainer.heart import THEMES, LLMClassifier, classify_lexical, verify_llm_label
+from trainer.heart._labelled import evaluate, load_labelled
 
 LABELLED = [
     ("I have crushing chest pain radiating to my jaw, what should I do?", "chest pain"),
@@ -66,17 +67,38 @@ def test_lexical_false_positive_traps(text: str) -> None:
     assert not label.heart_related and label.theme is None and label.evidence == ()
 
 
-def test_shared_rar_sample_per_theme_counts() -> None:
+def test_shared_rar_sample_follows_the_labelling_guide() -> None:
+    """The team's RaR sample, read by `trainer/heart_labels/README.md`: what the question asks decides."""
     records = shared_records("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl")
-    labels = [classify_lexical(r["question"]) for r in records]
-    counts = theme_counts(labels)
-    # the five the team lists (cardiomyopathy, MI, PDA, pheochromocytoma-like tachycardia, renovascular
-    # hypertension) plus a newborn whose "continuous murmur on cardiac exam" is a PDA
-    assert sum(counts.values()) == 6
-    assert counts["congenital heart disease"] == 2
-    assert counts["cardiomyopathy"] == counts["heart attack (MI)"] == 1
-    assert counts["heart palpitations"] == counts["high blood pressure (hypertension)"] == 1
-    assert set(counts) == set(THEMES)
+    by_start = {r["question"]: classify_lexical(r["question"]) for r in records}
+
+    def label(start: str) -> tuple[bool, str | None]:
+        (lab,) = [v for k, v in by_start.items() if k.startswith(start)]
+        return lab.heart_related, lab.theme
+
+    assert label("A 9-month-old child of a diabetic mother") == (True, "cardiomyopathy")
+    assert label("An elderly female who was started on thro") == (True, "heart attack (MI)")
+    assert label("A 4-year-old woman has severe hypertension") == (True, "high blood pressure (hypertension)")
+    # the old rules counted these: a PDA is one finding among many (the answer is congenital rubella), and
+    # the palpitations frame a question about metanephrine testing under labetalol
+    assert label("A newborn is diagnosed with being small f") == (False, None)
+    assert label("A 45-year-old male with symptoms of palpit") == (False, None)
+    assert sum(lab.heart_related for lab in by_start.values()) <= 6
+
+
+def test_lexical_on_the_hand_labelled_holdout() -> None:
+    """Questions never used to write the rules (`split: holdout`): a floor under precision and recall."""
+    result = evaluate(load_labelled(split="holdout"), classify_lexical)
+    assert result["n"] == 300 and result["positives"] == 24
+    assert result["overall"]["precision"] >= 0.8
+    assert result["overall"]["recall"] >= 0.7
+
+
+def test_labelled_set_is_complete_and_disjoint() -> None:
+    records = load_labelled()
+    assert len(records) == 800 and len({r.id for r in records}) == 800
+    assert {r.split for r in records} == {"dev", "test", "holdout"}
+    assert all((r.theme in THEMES) == r.heart_related for r in records)
 
 
 def test_llm_label_keeps_only_evidence_found_in_the_question() -> None:

@@ -137,3 +137,36 @@ def test_rating_distribution_splits_one_and_ten() -> None:
     assert rating_distribution(first, None, "9") == pytest.approx({1: 0.6, 9: 0.4})
     assert parse_rating('ok\n{"rating": 7}') == (7, "ok")
     assert parse_rating("11") is None
+
+
+# ---------------------------------------------------------------- user-supplied judge templates
+
+REFERENCE_LIKE = (
+    "Your job is to look at a conversation and a rubric item.\n\n# Conversation\n<<conversation>>\n\n"
+    "# Rubric item\n<<rubric_item>>\n\n# Instructions\nReturn a json object with criteria_met.\n"
+)
+
+
+def test_custom_template_renders_placeholders_once() -> None:
+    from grader_service.judge._prompts import render_custom
+    from shared import Criterion, Message
+
+    c = Criterion(criterion="Advises calling emergency services", points=5)
+    msgs = render_custom(REFERENCE_LIKE, [Message(role="user", content="Chest pain?")], "Call 911 {{criterion}}", c)
+    (m,) = msgs
+    assert m["role"] == "user"
+    assert "user: Chest pain?\n\nassistant: Call 911 {{criterion}}" in m["content"]  # inserted text is not re-read
+    assert "# Rubric item\n[5] Advises calling emergency services\n" in m["content"]
+    ours = render_custom("{{response}} | {{criterion}} ({{points}})", [], "x<|im_end|>", c)[0]["content"]
+    assert ours.startswith("x< |im_end|>") and ours.endswith("| Advises calling emergency services (5)")
+
+
+def test_custom_template_needs_its_placeholders() -> None:
+    from pydantic import ValidationError
+
+    from shared import JudgeOptions
+
+    with pytest.raises(ValidationError, match="criterion"):
+        JudgeOptions(custom_template="{{conversation}} only")
+    with pytest.raises(ValidationError, match="conversation"):
+        JudgeOptions(custom_template="{{criterion}} only")

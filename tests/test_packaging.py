@@ -31,6 +31,7 @@ def test_client_installs_and_grades_on_its_own(tmp_path: Path, grader_url: str) 
             r = c.grade([{{"prompt": "p", "response": "r", "rubric": [{{"criterion": "c [p=1]", "points": 1}}]}}],
                         scheme="healthbench")
         assert r.results[0].reward == 1.0, r
+        import shared.adapters.openrlhf, shared.adapters.verifiers, shared.adapters.verl  # the other stacks' adapters
         for mod in ("torch", "grader_service", "trainer", "fastapi", "openai"):
             try:
                 __import__(mod)

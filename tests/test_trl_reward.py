@@ -74,6 +74,26 @@ async def test_null_rewards_become_none_and_failures_are_logged(grader_url: str)
     assert metrics["rubric/null_frac"] == [0.5]
 
 
+async def test_other_schemes_are_logged_from_the_same_judge_pass(grader_url: str) -> None:
+    """Training on hybrid while logging healthbench and complexity: the judge is not called again for them."""
+    metrics: dict[str, list[float]] = {}
+    seen: list = []
+    settings = RewardSettings(scheme="hybrid", log_schemes=["healthbench", "complexity"], _env_file=None)
+    fn = make_rubric_reward(settings, _client(grader_url), on_response=seen.append)
+    rubric = [{"criterion": "Names caffeine [p=1]", "points": 3}, {"criterion": "Says see a doctor [p=0]", "points": 2}]
+    out = await fn(
+        prompts=["q", "q"],
+        completions=["caffeine", "caffeine!"],
+        rubric=[rubric, rubric],
+        log_metric=lambda k, v: metrics.setdefault(k, []).append(v),
+    )
+    assert out == pytest.approx([15 * 3 / 5] * 2)  # hybrid: s = 3/5, no pitfalls, no bonus
+    assert metrics["rubric/healthbench/reward_mean"] == [pytest.approx(3 / 5)]
+    assert metrics["rubric/healthbench/frac_zero_variance_groups"] == [1.0]
+    assert "rubric/complexity/reward_std" in metrics
+    assert seen[0].usage.judge_calls + seen[0].usage.cache_hits == 4  # 2 items x 2 criteria, judged once
+
+
 async def test_grader_down_raises_or_returns_none() -> None:
     from shared import GraderUnavailable
     from tests.servers import free_port

@@ -1,4 +1,6 @@
-"""`python -m trainer {prepare,sft,grpo,evaluate}`: a thin CLI over config dataclasses, presets as files.
+"""`python -m trainer <command>`: a thin CLI over config dataclasses, presets as files.
+
+Commands: prepare, sft, grpo, evaluate, heart-eval, compare-schemes.
 
 Like TRL's own scripts: each command parses its dataclasses with `HfArgumentParser`; `--preset NAME`
 (a file in trainer/presets/, or a path to a YAML file) supplies defaults from its section for the
@@ -15,7 +17,7 @@ from typing import Any
 import yaml
 
 PRESETS = Path(__file__).parent / "presets"
-COMMANDS = ("prepare", "sft", "grpo", "evaluate")
+COMMANDS = ("prepare", "sft", "grpo", "evaluate", "heart-eval", "compare-schemes")
 
 
 def preset_defaults(preset: str, command: str) -> dict[str, Any]:
@@ -80,6 +82,21 @@ def main(argv: list[str] | None = None) -> Any:
         from trainer.grpo import GRPOScriptArguments, run_grpo
 
         return run_grpo(*parse(command, (GRPOScriptArguments, GRPOConfig, ModelConfig), rest))
+    if command == "compare-schemes":
+        from trainer.compare._report import markdown
+        from trainer.compare_schemes import CompareSchemesArguments, run_compare_schemes
+
+        (compare_args,) = parse(command, (CompareSchemesArguments,), rest)
+        results = run_compare_schemes(compare_args)
+        print(markdown(results))
+        return results
+    if command == "heart-eval":
+        from trainer.heart_eval import HeartEvalArguments, report_md, run_heart_eval
+
+        (heart_args,) = parse(command, (HeartEvalArguments,), rest)
+        results = run_heart_eval(heart_args)
+        print(report_md(results))
+        return results
     from trainer.evaluate import EvaluateArguments, run_evaluate
 
     (args,) = parse(command, (EvaluateArguments,), rest)

@@ -13,10 +13,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from shared import ClientSettings, GradeItem, GraderClient, JudgeOptions, Message
+from shared import ClientSettings, GradeItem, GraderClient, JudgeOptions, Message, judge_template_label
 from trainer.evaluation.data import append_jsonl, load_jsonl_map, read_records, select
 from trainer.evaluation.grade import grade_all, summarise
-from trainer.evaluation.metrics import balanced_f1, mcnemar_exact, paired_bootstrap
+from trainer.evaluation.meta_eval import pairwise_metrics, physician_baselines
+from trainer.evaluation.metrics import mcnemar_exact, paired_bootstrap
 from trainer.evaluation.report import markdown, plot_rewards, plot_themes
 from trainer.evaluation.responders import FileResponder, HFResponder, IdealResponder, OpenAIResponder, Responder
 
@@ -38,7 +39,13 @@ class EvaluateArguments:
     max_new_tokens: int = 1024
     temperature: float = 0.0
     grader_url: str | None = field(default=None, metadata={"help": "default: RUBRIC_GRADER_URL"})
-    judge_mode: str | None = None
+    judge_mode: str = field(
+        default="verdict", metadata={"help": "verdict (HealthBench grades hard verdicts) | logprob | sample"}
+    )
+    judge_template_file: str | None = field(
+        default=None,
+        metadata={"help": "your own judge prompt (e.g. simple-evals' grader prompt), placeholders as the grader's"},
+    )
     threshold: float = 0.5
     bootstrap: int = 1000
     grade_chunk: int = 8
@@ -82,6 +89,11 @@ def _client(a: EvaluateArguments) -> GraderClient:
     return GraderClient(ClientSettings(url=a.grader_url) if a.grader_url else ClientSettings())
 
 
+def _baseline_summary(baseline_dir: str) -> dict[str, Any] | None:
+    path = Path(baseline_dir) / "results.json"
+    return json.loads(path.read_text())["summary"] if path.exists() else None
+
+
 def compare(rows: dict[str, dict[str, Any]], baseline_dir: str, threshold: float, seed: int) -> dict[str, Any]:
     base = load_jsonl_map(Path(baseline_dir) / "graded.jsonl")
     ids = sorted(k for k in rows if rows[k]["score"] is not None and (base.get(k) or {}).get("score") is not None)
@@ -99,32 +111,54 @@ def compare(rows: dict[str, dict[str, Any]], baseline_dir: str, threshold: float
     }
 
 
-def meta_evaluate(a: EvaluateArguments, client: GraderClient) -> dict[str, Any]:
-    """Judge vs physicians on HealthBench meta-eval records: majority label per record, ties skipped."""
-    records = read_records(a.meta_eval or "", Path(a.output_dir))[: a.max_meta]
-    items, truth, ties = [], [], 0
-    for i, r in enumerate(records):
-        labels = list(r["binary_labels"])
-        if labels.count(True) == labels.count(False):
-            ties += 1
-            continue
-        conv = [Message(role=m["role"], content=m["content"]) for m in r["prompt"]]
-        items.append(
-            GradeItem(
-                id=str(i), prompt=conv, response=r["completion"], rubric=[{"criterion": r["rubric"], "points": 1}]
-            )
+def judge_options(a: EvaluateArguments) -> JudgeOptions:
+    custom = Path(a.judge_template_file).read_text(encoding="utf-8") if a.judge_template_file else None
+    return JudgeOptions(mode=a.judge_mode, template="healthbench", custom_template=custom)
+
+
+def comparability(judge_template: str, judge: str) -> str:
+    """Whether the numbers can be set beside published HealthBench results, said plainly."""
+    if judge_template == "ours":
+        return (
+            "Judge prompt: the grader's own (not simple-evals' grader prompt), so these scores are not comparable "
+            "with published HealthBench results; pass --judge_template_file with the reference prompt for that."
         )
-        truth.append(labels.count(True) > labels.count(False))
-    judge = JudgeOptions(mode=a.judge_mode, template="healthbench")
-    resp = client.grade(items, scheme="healthbench", judge=judge)
-    pairs = [(res.criteria[0].met, t) for res, t in zip(resp.results, truth, strict=True)]
-    ok = [(bool(m), t) for m, t in pairs if m is not None]
+    return (
+        f"Judge prompt: a custom template ({judge_template}), judge {judge}. Comparable with published HealthBench "
+        "results only if that file is simple-evals' grader prompt and the judge is the model the publication used "
+        "(gpt-4.1-2025-04-14 for HealthBench); otherwise not."
+    )
+
+
+def meta_evaluate(a: EvaluateArguments, client: GraderClient, judge: JudgeOptions) -> dict[str, Any]:
+    """The judge against physicians on HealthBench meta-eval records, by the reference's pairwise protocol,
+    with the physicians' own pairwise agreement (each against their peers) beside it."""
+    records = read_records(a.meta_eval or "", Path(a.output_dir))[: a.max_meta]
+    items = [
+        GradeItem(
+            id=str(i),
+            prompt=[Message(role=m["role"], content=m["content"]) for m in r["prompt"]],
+            response=r["completion"],
+            rubric=[{"criterion": r["rubric"], "points": 1}],
+        )
+        for i, r in enumerate(records)
+    ]
+    resp = client.grade(items, scheme="healthbench", judge=judge) if items else None
+    verdicts = [res.criteria[0].met for res in resp.results] if resp else []
+    judged = [(r, m) for r, m in zip(records, verdicts, strict=True) if m is not None]
+    model = pairwise_metrics(
+        [bool(m) for _, m in judged],
+        [[bool(x) for x in r["binary_labels"]] for r, _ in judged],
+        [str(r.get("category", "")) for r, _ in judged],
+    )
     return {
-        "n": len(ok),
-        "n_failed": len(pairs) - len(ok),
-        "n_ties": ties,
-        "balanced_f1": balanced_f1([m for m, _ in ok], [t for _, t in ok]) if ok else float("nan"),
-        "agreement": sum(m == t for m, t in ok) / len(ok) if ok else float("nan"),
+        "protocol": "pairwise against each physician label (simple-evals healthbench_meta_eval)",
+        "n_records": len(records),
+        "n_judged": len(judged),
+        "n_failed": len(records) - len(judged),
+        "judge": f"{resp.model} ({resp.mode.value})" if resp else None,
+        "model": model,
+        "physicians": physician_baselines([r for r, _ in judged]),
     }
 
 
@@ -150,28 +184,31 @@ def run_evaluate(a: EvaluateArguments) -> dict[str, Any]:
 
     graded = {k: v for k, v in load_jsonl_map(graded_path).items() if v["score"] is not None}
     todo = [e for e in examples if e.prompt_id not in graded]
-    judge = JudgeOptions(mode=a.judge_mode, template="healthbench")
+    judge = judge_options(a)
     with _client(a) as client:
         with tqdm(total=len(examples), initial=len(examples) - len(todo), desc="grading", unit="ex") as bar:
             grade_all(client, todo, responses, judge, graded_path, chunk=a.grade_chunk, progress=bar.update)
         rows = load_jsonl_map(graded_path)
         rows = {e.prompt_id: rows[e.prompt_id] for e in examples if e.prompt_id in rows}
-        meta = meta_evaluate(a, client) if a.meta_eval else None
+        meta = meta_evaluate(a, client, judge) if a.meta_eval else None
 
     summary = summarise(list(rows.values()), threshold=a.threshold, n_boot=a.bootstrap, seed=a.seed)
     results: dict[str, Any] = {
         "config": asdict(a) | {"grader_url": a.grader_url or ClientSettings().url},
         "model": responder.name,
-        "judge": ", ".join(sorted({r.get("judge", "?") for r in rows.values()})),
+        "judge": ", ".join(sorted({r.get("judge") or "?" for r in rows.values()})),
+        "judge_template": judge_template_label(judge.custom_template),
         "seed": a.seed,
         "summary": summary,
     }
+    results["comparability"] = comparability(results["judge_template"], results["judge"])
     if a.compare_with:
         results["comparison"] = compare(rows, a.compare_with, a.threshold, a.seed)
     if meta:
         results["meta_eval"] = meta
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    plot_themes(summary, out / "per_theme.png")
-    plot_rewards(summary, out / "score_distribution.png")
+    baseline = _baseline_summary(a.compare_with) if a.compare_with else None
+    plot_themes(summary, out / "per_theme.png", baseline)
+    plot_rewards(summary, out / "score_distribution.png", baseline)
     (out / "report.md").write_text(markdown(results))
     return results

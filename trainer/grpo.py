@@ -15,12 +15,19 @@ SCHEMES = ("hybrid", "complexity", "rar_explicit", "rar_implicit", "healthbench"
 
 @dataclass
 class GRPOScriptArguments:
-    dataset_path: str = field(default="data/prepared", metadata={"help": "prepared dir (grpo.jsonl) or a JSONL"})
+    dataset_path: str = field(default="data/prepared", metadata={"help": "prepared dir (its train.jsonl) or a JSONL"})
     reward_scheme: str = field(default="hybrid", metadata={"help": " | ".join(SCHEMES)})
     judge_mode: str | None = field(default=None, metadata={"help": "verdict | logprob | sample (grader default)"})
     judge_samples: int | None = None
     grader_url: str | None = field(default=None, metadata={"help": "default: RUBRIC_GRADER_URL"})
     sft_adapter: str | None = field(default=None, metadata={"help": "SFT LoRA adapter to merge before GRPO"})
+    reward_log_schemes: list[str] = field(
+        default_factory=list,
+        metadata={"help": "schemes scored from the same judge pass, logged as rubric/<scheme>/..."},
+    )
+    reward_dump_dir: str | None = field(
+        default=None, metadata={"help": "save every batch's rollouts here (for python -m trainer compare-schemes)"}
+    )
 
 
 def build_reward(script_args: GRPOScriptArguments) -> Any:
@@ -28,7 +35,13 @@ def build_reward(script_args: GRPOScriptArguments) -> Any:
         raise SystemExit(f"--reward_scheme must be one of {', '.join(SCHEMES)}")
     judge = JudgeOptions(mode=script_args.judge_mode, samples=script_args.judge_samples)
     client = ClientSettings(url=script_args.grader_url) if script_args.grader_url else ClientSettings()
-    return make_rubric_reward(RewardSettings(scheme=script_args.reward_scheme, judge=judge), client)
+    extra: dict[str, Any] = {}  # unset flags leave the RUBRIC_REWARD_* environment in charge
+    if script_args.reward_log_schemes:
+        extra["log_schemes"] = script_args.reward_log_schemes
+    if script_args.reward_dump_dir:
+        extra["dump_dir"] = script_args.reward_dump_dir
+    settings = RewardSettings(scheme=script_args.reward_scheme, judge=judge, **extra)
+    return make_rubric_reward(settings, client)
 
 
 def run_grpo(script_args: GRPOScriptArguments, training_args: Any, model_args: Any) -> Any:

@@ -29,14 +29,22 @@ def resolve_model_path(name_or_path: str) -> str:
     return name_or_path
 
 
+_LEGACY = {"grpo": "grpo.jsonl", "eval": "eval.jsonl", "sft": "sft.jsonl"}
+
+
 def load_jsonl_dataset(path: str | Path, name: str) -> Any:
-    """A prepared split (`<dir>/<name>.jsonl`, or a JSONL file) as a `datasets.Dataset`."""
+    """A prepared split (`grpo`, `sft` or `eval` of a prepared directory, or a JSONL file) as a Dataset."""
     from datasets import Dataset
 
     from shared import read_jsonl
+    from trainer.prepare import FILES
 
     p = Path(path)
-    file = p / f"{name}.jsonl" if p.is_dir() else p
+    file = p
+    if p.is_dir():
+        file = p / FILES[name]
+        if not file.exists() and (p / _LEGACY[name]).exists():  # prepared before the split files were renamed
+            file = p / _LEGACY[name]
     if not file.exists():
         raise SourceUnavailable(f"no prepared data at {file}: run `python -m trainer prepare` first")
     rows = list(read_jsonl(file))

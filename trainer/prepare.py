@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import random
 from collections import Counter
@@ -15,6 +16,8 @@ from typing import Any
 from shared import Criterion, RubricFormatError, prompt_from_record, rubric_from_record
 from trainer.heart import THEMES, HeartLabel, LLMClassifier, classify_lexical
 from trainer.sources import load_records
+
+log = logging.getLogger("trainer")
 
 HEART_SYSTEM_PROMPT = (
     "You are a careful medical assistant with particular expertise in cardiology. Answer the question "
@@ -83,7 +86,7 @@ def prepare(
     args: PrepareArguments,
     classify: Callable[[str], HeartLabel] = classify_lexical,
 ) -> dict[str, Any]:
-    """Classify, filter, split and write `grpo.jsonl`, `sft.jsonl`, `eval.jsonl` and `stats.json`."""
+    """Classify, filter, split and write the prepared directory (see `FILES`); warn about empty splits."""
     rows: dict[str, dict[str, Any]] = {}
     stats: Counter[str] = Counter()
     for split, rec in records:
@@ -141,9 +144,20 @@ def prepare(
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _write(out / "grpo.jsonl", (rows[r] for r in grpo_ids))
-    _write(out / "sft.jsonl", (_sft_row(rows[r]) for r in sft_ids))
-    _write(out / "eval.jsonl", (rows[r] for r in eval_ids))
+    for old in ("grpo.jsonl", "eval.jsonl", *FILES.values()):  # a rerun must not leave stale splits behind
+        (out / old).unlink(missing_ok=True)
+    _write(out / FILES["grpo"], (rows[r] for r in grpo_ids))
+    if sft_ids:
+        _write(out / FILES["sft"], (_sft_row(rows[r]) for r in sft_ids))
+    if eval_ids:  # an empty test file would make `datasets` fail on the whole directory
+        _write(out / FILES["eval"], (rows[r] for r in eval_ids))
+    for name, ids, why in (
+        ("grpo", grpo_ids, "no GRPO prompts: loosen --min_grpo_criteria or use more source records"),
+        ("sft", sft_ids, "no SFT examples (records need a reference_answer; --sft_fraction > 0)"),
+        ("eval", eval_ids, "no held-out eval records (--eval_fraction > 0, or hub validation/test splits)"),
+    ):
+        if not ids:
+            log.warning("prepare: %s split is empty: %s", name, why)
     per_theme = {t: 0 for t in THEMES}
     for r in rows.values():
         per_theme[r["heart_theme"]] += 1
@@ -156,6 +170,11 @@ def prepare(
     }
     (out / "stats.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+# The prepared directory loads as a Hugging Face dataset (`datasets.load_dataset(dir)`: train and test
+# splits; `trl grpo --dataset_name <dir>` trains on train), and `python -m trainer` reads the same files.
+FILES = {"grpo": "train.jsonl", "eval": "test.jsonl", "sft": "sft.jsonl"}
 
 
 def _sft_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from trainer.models import load_jsonl_dataset, load_policy, resolve_model_path
 
 @dataclass
 class SFTScriptArguments:
-    dataset_path: str = field(default="data/prepared", metadata={"help": "prepared dir (sft.jsonl) or a JSONL"})
+    dataset_path: str = field(default="data/prepared", metadata={"help": "prepared dir (its sft.jsonl) or a JSONL"})
 
 
 def run_sft(script_args: SFTScriptArguments, training_args: Any, model_args: Any) -> Any:
@@ -32,12 +32,27 @@ def run_sft(script_args: SFTScriptArguments, training_args: Any, model_args: Any
 
 
 def resume_arg(training_args: Any) -> str | bool | None:
-    """`--resume_from_checkpoint last` resumes from the newest checkpoint in output_dir (if any)."""
+    """`--resume_from_checkpoint last` resumes from the newest checkpoint in output_dir (if any), and says
+    which one: a resumed run should never look like a fresh one in the log."""
     value = training_args.resume_from_checkpoint
     if value in ("last", "true", "True"):
         import os
 
         from transformers.trainer_utils import get_last_checkpoint
 
-        return get_last_checkpoint(training_args.output_dir) if os.path.isdir(training_args.output_dir) else None
+        out = training_args.output_dir
+        value = get_last_checkpoint(out) if os.path.isdir(out) else None
+        if value is None:
+            _say(f"no checkpoint in {out}: training starts from step 0")
+            return None
+    if value:
+        step = str(value).rstrip("/").rsplit("-", 1)[-1]
+        _say(f"resuming from {value} (step {step})")
     return value
+
+
+def _say(msg: str) -> None:
+    import logging
+
+    logging.getLogger("trainer").warning(msg)
+    print(f"[trainer] {msg}", flush=True)

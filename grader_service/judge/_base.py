@@ -23,6 +23,7 @@ class JudgeRequestOptions:
     model: str
     family: str = "auto"
     extra_body: dict[str, Any] = field(default_factory=dict)
+    custom_template: str | None = None
 
     @cached_property
     def fingerprint(self) -> str:

@@ -100,6 +100,13 @@ class _Learned(Exception):
     """The reply showed the model reasons before answering; the call is repeated with a reasoning budget."""
 
 
+def _messages(ctx: ItemContext, c: Criterion, opts: JudgeRequestOptions, tail: str) -> list[dict[str, str]]:
+    """Our prompt for one criterion, or the user's own template when the request (or the grader) has one."""
+    if opts.custom_template is not None:
+        return prompts.render_custom(opts.custom_template, ctx.conversation, ctx.response, c)
+    return prompts.criterion_messages(ctx.block(opts.template), c, tail)
+
+
 class OpenAIJudge:
     def __init__(
         self,
@@ -346,7 +353,7 @@ class OpenAIJudge:
         caps: Capabilities,
         usage: Usage,
     ) -> Judgement:
-        messages = prompts.criterion_messages(ctx.block(opts.template), c, prompts.VERDICT_TAIL)
+        messages = _messages(ctx, c, opts, prompts.VERDICT_TAIL)
         last = ""
         tries = 0
         while tries <= self.max_reparse:
@@ -381,7 +388,7 @@ class OpenAIJudge:
         caps: Capabilities,
         usage: Usage,
     ) -> Judgement:
-        messages = prompts.criterion_messages(ctx.block(opts.template), c, prompts.YESNO_TAIL)
+        messages = _messages(ctx, c, opts, prompts.YESNO_TAIL)
         answer_tokens = 1
         while True:
             spec = CallSpec(
@@ -434,7 +441,7 @@ class OpenAIJudge:
         caps: Capabilities,
         usage: Usage,
     ) -> Judgement:
-        messages = prompts.criterion_messages(ctx.block(opts.template), c, prompts.VERDICT_TAIL)
+        messages = _messages(ctx, c, opts, prompts.VERDICT_TAIL)
         verdicts: list[bool] = []
         explanation: str | None = None
         truncated = 0

@@ -129,3 +129,22 @@ def rubric_messages(context: str, rubric: list[Criterion], tail: str) -> list[di
         lines.append(f"{i}. [{kind}, {abs(c.points):g} points] {criterion_text(c)}")
     user = context + "\n\nRubric:\n" + "\n".join(lines) + "\n\n" + tail
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def render_custom(
+    template: str, conversation: list[Message], response: str, criterion: Criterion
+) -> list[dict[str, str]]:
+    """A user-supplied judge template (JudgeOptions.custom_template): one user message, as simple-evals
+    sends its grader prompt. Quoted text is neutralised all the same (control strings broken up)."""
+    turns = [*conversation, Message(role="assistant", content=response)]
+    convo = "\n\n".join(f"{m.role}: {neutralise(m.content)}" for m in turns)
+    values = {
+        "{{conversation}}": convo,
+        "<<conversation>>": convo,
+        "{{response}}": neutralise(response),
+        "{{criterion}}": criterion.criterion,
+        "{{points}}": f"{criterion.points:g}",
+        "<<rubric_item>>": f"[{criterion.points:g}] {criterion.criterion}",
+    }
+    pattern = re.compile("|".join(re.escape(k) for k in values))  # one pass: inserted text is never re-read
+    return [{"role": "user", "content": pattern.sub(lambda m: values[m.group(0)], template)}]

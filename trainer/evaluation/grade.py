@@ -15,13 +15,17 @@ from trainer.evaluation.metrics import ClippedStats, binary_metrics, clipped_sta
 def grade_chunk(
     client: GraderClient, examples: list[Example], responses: dict[str, str], judge: JudgeOptions
 ) -> list[dict[str, Any]]:
-    """One graded row per example: score (unclipped), verdicts per criterion, tags, or the error."""
+    """One graded row per example: score (unclipped), verdicts per criterion, tags, or the error. An example
+    whose rubric has no positive points has no score (the reference's rule) and is not sent to the judge."""
+    rows = [_unscorable(ex, responses[ex.prompt_id]) for ex in examples if not any(c.points > 0 for c in ex.rubric)]
+    examples = [ex for ex in examples if any(c.points > 0 for c in ex.rubric)]
+    if not examples:
+        return rows
     items = [
         GradeItem(id=ex.prompt_id, prompt=ex.conversation, response=responses[ex.prompt_id], rubric=ex.rubric)
         for ex in examples
     ]
     resp = client.grade(items, scheme="healthbench", judge=judge)
-    rows = []
     for ex, res in zip(examples, resp.results, strict=True):
         met = [c.met for c in res.criteria]
         score = None
@@ -45,6 +49,24 @@ def grade_chunk(
             }
         )
     return rows
+
+
+def _unscorable(ex: Example, response: str) -> dict[str, Any]:
+    return {
+        "prompt_id": ex.prompt_id,
+        "score": None,
+        "grader_reward": None,
+        "reward_std": None,
+        "error": {"type": "no_positive_points", "message": "the rubric has no positive points: no score"},
+        "points": [c.points for c in ex.rubric],
+        "met": [None] * len(ex.rubric),
+        "p_met": [None] * len(ex.rubric),
+        "criterion_tags": [c.tags for c in ex.rubric],
+        "example_tags": ex.example_tags,
+        "cardiac_theme": ex.cardiac_theme,
+        "response": response,
+        "judge": "not judged",
+    }
 
 
 def grade_all(

@@ -20,11 +20,12 @@ class ClippedStats:
     n: int
 
 
-def example_score(points: Sequence[float], met: Sequence[bool]) -> float:
-    """Σ points of met criteria (negative ones subtract) / Σ positive points — not clipped."""
+def example_score(points: Sequence[float], met: Sequence[bool]) -> float | None:
+    """Σ points of met criteria (negative ones subtract) / Σ positive points — not clipped; None (no
+    score, not 0) for a rubric without positive points, as simple-evals' `calculate_score` returns."""
     total = sum(p for p in points if p > 0)
     if total <= 0:
-        raise ValueError("an example needs a positive criterion")
+        return None
     return sum(p for p, m in zip(points, met, strict=True) if m) / total
 
 
@@ -143,16 +144,3 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], *, n_boot: int = 20
     lo, hi = np.percentile(boots, [2.5, 97.5])
     p = 2 * min(float((boots <= 0).mean()), float((boots >= 0).mean()))
     return PairedBootstrap(float(d.mean()), float(lo), float(hi), min(1.0, p), int(d.size))
-
-
-def balanced_f1(pred: Sequence[bool], truth: Sequence[bool]) -> float:
-    """Mean of the F1 for the positive and the negative class (HealthBench's meta-evaluation metric)."""
-
-    def f1(p: list[bool], t: list[bool]) -> float:
-        tp = sum(a and b for a, b in zip(p, t, strict=True))
-        fp = sum(a and not b for a, b in zip(p, t, strict=True))
-        fn = sum(b and not a for a, b in zip(p, t, strict=True))
-        return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
-
-    pp, tt = list(pred), list(truth)
-    return (f1(pp, tt) + f1([not x for x in pp], [not x for x in tt])) / 2

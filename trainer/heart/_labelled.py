@@ -1,0 +1,92 @@
+"""Precision and recall of a heart classifier on the hand-labelled question set (`trainer/heart_labels/`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trainer.heart._lexical import HeartLabel
+
+LABELLED_SET = Path(__file__).resolve().parent.parent / "heart_labels" / "heart_labels.jsonl"
+
+
+@dataclass(frozen=True)
+class Labelled:
+    id: str
+    source: str
+    split: str
+    text: str
+    heart_related: bool
+    theme: str | None
+
+
+def question_text(record: dict[str, Any]) -> str:
+    """The question as a trainer sees it: the stem, then its options one per line when it has any."""
+    options = "\n".join(f"{k}. {v}" for k, v in (record.get("options") or {}).items())
+    return record["question"] + ("\n" + options if options else "")
+
+
+def load_labelled(path: Path = LABELLED_SET, split: str | None = None) -> list[Labelled]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        if split in (None, "all", r["split"]):
+            out.append(Labelled(r["id"], r["source"], r["split"], question_text(r), r["heart_related"], r["theme"]))
+    return out
+
+
+def _prf(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
+    tp = fp = fn = tn = 0
+    for truth, pred in pairs:
+        tp += truth and pred
+        fp += pred and not truth
+        fn += truth and not pred
+        tn += not truth and not pred
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall, "f1": f1}
+
+
+def evaluate(records: list[Labelled], classify: Callable[[str], HeartLabel]) -> dict[str, Any]:
+    """Overall, per source and per theme (one theme against the rest) precision/recall, and the errors."""
+    labels = [classify(r.text) for r in records]
+    pairs = [(r.heart_related, lab.heart_related) for r, lab in zip(records, labels, strict=True)]
+    by_source = {
+        s: _prf(p for r, p in zip(records, pairs, strict=True) if r.source == s)
+        for s in sorted({r.source for r in records})
+    }
+    themes = sorted({r.theme for r in records if r.theme} | {lab.theme for lab in labels if lab.theme})
+    by_theme = {t: _prf((r.theme == t, lab.theme == t) for r, lab in zip(records, labels, strict=True)) for t in themes}
+    theme_agreement = [
+        r.theme == lab.theme for r, lab in zip(records, labels, strict=True) if r.heart_related and lab.heart_related
+    ]
+    errors = [
+        {"id": r.id, "truth": r.heart_related, "predicted": lab.heart_related, "theme": r.theme, "scores": lab.scores}
+        for r, lab in zip(records, labels, strict=True)
+        if r.heart_related != lab.heart_related
+    ]
+    return {
+        "n": len(records),
+        "positives": sum(r.heart_related for r in records),
+        "overall": _prf(pairs),
+        "by_source": by_source,
+        "by_theme": by_theme,
+        "theme_accuracy_on_true_positives": sum(theme_agreement) / len(theme_agreement) if theme_agreement else None,
+        "errors": errors,
+        "predictions": [lab.heart_related for lab in labels],
+        # "llm" where the endpoint's label was used, "lexical (llm ...)" where it fell back
+        "methods": [lab.method for lab in labels],
+    }
+
+
+def agreement(a: list[bool], b: list[bool]) -> dict[str, float]:
+    """Raw agreement and Cohen's kappa between two classifiers' yes/no labels."""
+    n = len(a)
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    return {"agreement": po, "kappa": (po - pe) / (1 - pe) if pe < 1 else 1.0}

@@ -1,0 +1,91 @@
+"""The offline heart classifier: cardiac terms, weighted by where in the question they stand."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from trainer.heart._parts import OPTIONS, spans, weight_at
+from trainer.heart._themes import COMPILED, GENERIC, THEMES
+
+_PLEURITIC = re.compile(r"pleuritic\s+$", re.I)
+_PLEURITIC_AFTER = re.compile(
+    r"^[^.;]{0,40}\b(?:worse (?:with|on) (?:inspiration|deep breath\w*|breathing)|pleuritic)", re.I
+)
+_NEGATION = re.compile(r"\b(?:denies|denied|no|not|without|negative for|absence of|free of)\b[^.;,]{0,25}$", re.I)
+_OPTION_START = re.compile(r"^\s*(?:\(?[A-Ea-e][.):]|[A-E]\s*[-–])\s+", re.M)
+
+
+@dataclass(frozen=True)
+class HeartLabel:
+    heart_related: bool
+    theme: str | None
+    evidence: tuple[str, ...]
+    scores: dict[str, float] = field(default_factory=dict)
+    method: str = "lexical"
+
+
+def _option_of(text: str, pos: int) -> int:
+    """Index of the option line holding `pos` (options count once each, however many terms they hold)."""
+    return sum(1 for m in _OPTION_START.finditer(text, 0, pos + 1) if m.start() <= pos)
+
+
+def classify_lexical(text: str, *, threshold: float = 1.0) -> HeartLabel:
+    """Heart-related when the position-weighted, context-discounted evidence reaches `threshold`."""
+    layout = spans(text)
+    scores: dict[str, float] = {}
+    evidence: list[str] = []
+    seen: set[tuple[str, str, int]] = set()
+    option_best: dict[int, tuple[str, float]] = {}
+    for theme, pattern, weight in COMPILED:
+        for m in pattern.finditer(text):
+            before = text[max(0, m.start() - 40) : m.start()]
+            if _NEGATION.search(before):
+                continue
+            position, part = weight_at(layout, m.start())
+            if position == 0.0:
+                continue
+            w = weight
+            if theme == "chest pain" and (_PLEURITIC.search(before) or _PLEURITIC_AFTER.search(text[m.end() :])):
+                w = 0.3
+            term = m.group(0).lower()
+            if part == "options":
+                k = _option_of(text, m.start())
+                if w > option_best.get(k, ("", 0.0))[1]:
+                    option_best[k] = (theme, w)
+                _add(evidence, m.group(0))
+                continue
+            key = (term, part, 0)
+            if key in seen:  # a term repeated in the same part says nothing new
+                continue
+            seen.add(key)
+            scores[theme] = scores.get(theme, 0.0) + w * position
+            if w * position >= 0.25:
+                _add(evidence, m.group(0))
+    for theme, w in option_best.values():  # each cardiac option: what the answer may turn on
+        scores[theme] = scores.get(theme, 0.0) + (OPTIONS if w >= 0.7 else OPTIONS / 2)
+    total = sum(scores.values())
+    related = total >= threshold
+    theme = pick_theme(scores) if related else None
+    return HeartLabel(related, theme, tuple(evidence) if related else (), {k: round(v, 3) for k, v in scores.items()})
+
+
+def _add(evidence: list[str], term: str) -> None:
+    if term.lower() not in (e.lower() for e in evidence):
+        evidence.append(term)
+
+
+# Themes that name a means or a sign rather than a condition yield to a condition found beside them.
+_SECONDARY = ("cardiac medications", "chest pain", "heart palpitations", "ECG/EKG interpretation")
+
+
+def pick_theme(scores: dict[str, float]) -> str:
+    specific = {t: s for t, s in scores.items() if t != GENERIC and s >= 0.45}
+    if not specific:
+        return GENERIC
+    conditions = {t: s for t, s in specific.items() if t not in _SECONDARY}
+    pool = conditions or specific
+    best = max(pool, key=lambda t: (pool[t], -THEMES.index(t)))
+    if scores.get(GENERIC, 0.0) >= 1.5 * pool[best]:
+        return GENERIC
+    return best

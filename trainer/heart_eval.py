@@ -1,0 +1,102 @@
+"""`python -m trainer heart-eval`: precision and recall of a heart classifier on the hand-labelled set.
+
+Runs the lexical classifier (offline) or the LLM classifier (any OpenAI-compatible endpoint) on a split
+of `trainer/heart_labels/heart_labels.jsonl`, and with `--compare` both, reporting their agreement.
+Writes `results.json` and `report.md`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainer.heart import HeartLabel, LLMClassifier, classify_lexical
+from trainer.heart._labelled import LABELLED_SET, agreement, evaluate, load_labelled
+
+
+@dataclass
+class HeartEvalArguments:
+    split: str = field(
+        default="holdout",
+        metadata={"help": "dev | test | holdout | all (holdout: never used to write the rules)"},
+    )
+    classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
+    compare: bool = field(default=False, metadata={"help": "with --classifier llm: also run lexical, report agreement"})
+    llm_base_url: str = field(default="http://localhost:8000/v1", metadata={"help": "judge endpoint for llm"})
+    llm_model: str = "judge"
+    llm_api_key: str | None = None
+    max_records: int | None = field(default=None, metadata={"help": "the first N of the split (slow endpoints)"})
+    labelled_set: str = str(LABELLED_SET)
+    output_dir: str = "runs/heart-eval"
+
+
+def _classifier(args: HeartEvalArguments) -> Callable[[str], HeartLabel]:
+    if args.classifier == "lexical":
+        return classify_lexical
+    if args.classifier == "llm":
+        return LLMClassifier(args.llm_base_url, args.llm_model, args.llm_api_key)
+    raise SystemExit(f"--classifier must be 'lexical' or 'llm', got {args.classifier!r}")
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
+def report_md(results: dict[str, Any]) -> str:
+    lines = [f"# Heart classifier on the labelled set (split `{results['split']}`)", ""]
+    for name, res in results["classifiers"].items():
+        o = res["overall"]
+        lines += [
+            f"## {name}: precision {_fmt(o['precision'])}, recall {_fmt(o['recall'])}, F1 {_fmt(o['f1'])}",
+            f"n={res['n']}, heart-related {res['positives']}; tp {o['tp']}, fp {o['fp']}, fn {o['fn']}, tn {o['tn']}; "
+            f"theme right on {_fmt(res['theme_accuracy_on_true_positives'])} of the true positives",
+            "",
+            "| source | precision | recall | tp | fp | fn |",
+            "|---|---|---|---|---|---|",
+        ]
+        for s, v in res["by_source"].items():
+            lines.append(f"| {s} | {_fmt(v['precision'])} | {_fmt(v['recall'])} | {v['tp']} | {v['fp']} | {v['fn']} |")
+        lines += ["", "| theme (one against the rest) | precision | recall | tp | fp | fn |"]
+        lines += ["|---|---|---|---|---|---|"]
+        for t, v in res["by_theme"].items():
+            lines.append(f"| {t} | {_fmt(v['precision'])} | {_fmt(v['recall'])} | {v['tp']} | {v['fp']} | {v['fn']} |")
+        lines.append("")
+    if "agreement" in results:
+        a = results["agreement"]
+        n = len(next(iter(results["classifiers"].values()))["methods"])
+        lines.append(f"The LLM's own label was used for {a['llm_labels_used']} of {n} questions (the rest fell back).")
+        lines.append(f"Agreement llm vs lexical, all: {a['all']['agreement']:.3f} (kappa {a['all']['kappa']:.3f})")
+        if a["where_llm_answered"]:
+            w = a["where_llm_answered"]
+            lines.append(f"Agreement where the LLM answered: {w['agreement']:.3f} (kappa {w['kappa']:.3f})")
+    return "\n".join(lines) + "\n"
+
+
+def run_heart_eval(args: HeartEvalArguments) -> dict[str, Any]:
+    records = load_labelled(Path(args.labelled_set), args.split)[: args.max_records]
+    if not records:
+        raise SystemExit(f"no labelled records in split {args.split!r}")
+    classifiers = {args.classifier: _classifier(args)}
+    if args.compare and args.classifier != "lexical":
+        classifiers["lexical"] = classify_lexical
+    results: dict[str, Any] = {"config": asdict(args), "split": args.split, "classifiers": {}}
+    for name, clf in classifiers.items():
+        results["classifiers"][name] = evaluate(records, clf)
+    if len(classifiers) == 2:
+        a, b = (results["classifiers"][n]["predictions"] for n in classifiers)
+        methods = results["classifiers"][args.classifier]["methods"]
+        own = [i for i, m in enumerate(methods) if m == "llm"]
+        results["agreement"] = {
+            "all": agreement(a, b),
+            "llm_labels_used": len(own),
+            # where the endpoint's answer was unusable the LLM classifier is the lexical one: leave those out
+            "where_llm_answered": agreement([a[i] for i in own], [b[i] for i in own]) if own else None,
+        }
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "report.md").write_text(report_md(results))
+    return results
