@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge smoke train test compose-test compose-up-cpu gpu-wheels probes fuzz compare-schemes heart-eval lint format bench serve judge-local clean
+.PHONY: install install-judge smoke train test compose-test compose-up-cpu gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,15 +48,19 @@ compose-test:
 fuzz:
 	$(PY) scripts/fuzz.py $(ARGS)
 
-# Adversarial responses against a judge: which ones change a verdict (JUDGE_URL/JUDGE_MODEL, else the local judge)
 # every reward scheme on the same rollouts (shared data, local SmolLM2 as policy and judge: the pipeline)
 compare-schemes: install-judge
 	$(PY) scripts/compare_schemes_local.py $(ARGS)
 
-# the heart classifier's precision and recall on the hand-labelled holdout
-heart-eval:
-	$(PY) -m trainer heart-eval --split $(or $(SPLIT),holdout) $(ARGS)
+# the judge meta-evaluation on labels pointing into the shared HealthBench sample (local SmolLM2 judge: the pipeline)
+meta-eval: install-judge
+	$(PY) scripts/meta_eval_local.py $(ARGS)
 
+# the heart classifier's precision and recall on the hand-labelled fresh holdout (SPLIT=dev|test|holdout|all)
+heart-eval:
+	$(PY) -m trainer heart-eval --split $(or $(SPLIT),holdout2) $(ARGS)
+
+# Adversarial responses against a judge: which ones change a verdict (JUDGE_URL/JUDGE_MODEL, else the local judge)
 probes:
 	$(PY) scripts/probes.py $(if $(JUDGE_URL),--judge-url $(JUDGE_URL) --judge-model $(or $(JUDGE_MODEL),judge),) $(ARGS)
 

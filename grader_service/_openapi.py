@@ -14,6 +14,7 @@ from typing import Any
 from grader_service.judge.families import FAMILY_NAMES
 from grader_service.schemes import SCHEMES
 from shared import MAX_POINTS
+from shared._rubrics import MAX_TITLE_CHARS
 
 _NEEDS_POSITIVE = ("healthbench", "hybrid", "complexity")
 _POSITIVE = {"type": "object", "required": ["points"], "properties": {"points": {"exclusiveMinimum": 0}}}
@@ -35,7 +36,7 @@ _OUR_ITEM = {
                 {"type": "null"},
             ]
         },
-        "title": {"anyOf": [{"type": "string", "maxLength": 256}, {"type": "null"}]},
+        "title": {"anyOf": [{"type": "string", "maxLength": MAX_TITLE_CHARS}, {"type": "null"}]},
     },
 }
 _RAR_ITEM = {
@@ -44,7 +45,7 @@ _RAR_ITEM = {
     "properties": {
         "description": _TEXT,
         "weight": _POINTS,
-        "title": {"anyOf": [{"type": "string", "maxLength": 256}, {"type": "null"}]},
+        "title": {"anyOf": [{"type": "string", "maxLength": MAX_TITLE_CHARS}, {"type": "null"}]},
     },
 }
 _ITEMS = {"type": "array", "minItems": 1, "maxItems": 1024, "items": {"anyOf": [_OUR_ITEM, _RAR_ITEM]}}
@@ -53,7 +54,7 @@ _RAW_RECORD = {
     "description": "a raw record: RaR-Medicine (`rubric` of description/weight items) or HealthBench / the "
     "seed paper's heart subset (`rubrics` of criterion/points items)",
     "anyOf": [
-        {"required": ["rubric"], "properties": {"rubric": {**_ITEMS, "items": _RAR_ITEM}}},
+        {"required": ["rubric"], "properties": {"rubric": _ITEMS}},  # the loader reads either item shape
         {
             "required": ["rubrics"],
             "not": {"required": ["rubric"]},

@@ -22,9 +22,11 @@ class OpenRLHFRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    query: Annotated[list[str], Field(min_length=1)]
-    prompts: list[str]
-    labels: list[Any] | None = None
+    query: Annotated[list[str], Field(min_length=1, description="prompt + completion per sample")]
+    prompts: list[str] = Field(description="the prompt of each sample: as many as `query` (422 otherwise)")
+    labels: list[Any] | None = Field(
+        None, description="each sample's rubric (or a record holding one): as many as `query` (422 otherwise)"
+    )
 
 
 class OpenRLHFParams(BaseModel):

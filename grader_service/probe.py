@@ -78,10 +78,13 @@ async def run_probe(judge: Judge, opts: JudgeRequestOptions, timeout_s: float) -
         ctx = ItemContext(CONVERSATION, RESPONSE)
         j = await asyncio.wait_for(backend.judge_criterion(ctx, CRITERION, opts), timeout_s)
     except TimeoutError:
+        j = None
+    if j is None or (j.error is not None and j.error.type is ErrorType.judge_timeout):
+        # /v1/models answered but the call did not finish in time: a queue, not an outage
         report.status = "busy"
         report.works.append("the endpoint answers /v1/models")
         report.problems.append(
-            {"problem": f"the probe call took longer than {timeout_s:.0f} s", "fix": "none needed if the judge is busy"}
+            {"problem": f"the probe call took longer than {timeout_s:g} s", "fix": "none needed if the judge is busy"}
         )
         return _done(report, start, backend, opts)
     if j.error is not None:

@@ -2,39 +2,35 @@
 
 SmolLM2-135M plays both parts here — the policy sampling G completions per prompt and the judge — so the
 run shows the pipeline end to end on a CPU; its numbers say nothing about which scheme is better (a
-135M model is no judge of quality). With a real judge and policy, run `python -m trainer compare-schemes`
+135M model is no judge of quality). Logprob mode only by default: SmolLM2's free-text verdicts run past
+any short token budget (typed `judge_truncated`), which would leave the verdict rows empty. With a real
+judge and policy, run `python -m trainer compare-schemes`
 against them directly.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.local_stack import grader, judge  # noqa: E402
+from scripts.local_stack import SHARED_DATA, smollm2_stack  # noqa: E402
 from trainer.compare._report import markdown  # noqa: E402
 from trainer.compare_schemes import CompareSchemesArguments, run_compare_schemes  # noqa: E402
-
-SHARED = Path(os.environ.get("RUBRIC_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(SHARED / "rar_medicine" / "rar_medicine_hf_schema_sample104.jsonl"))
+    ap.add_argument("--data", default=str(SHARED_DATA / "rar_medicine" / "rar_medicine_hf_schema_sample104.jsonl"))
     ap.add_argument("--prompts", type=int, default=6)
     ap.add_argument("--generations", type=int, default=4)
     ap.add_argument("--output_dir", default="runs/compare-schemes")
+    ap.add_argument("--modes", nargs="+", default=["logprob"], help="judge modes to compare (verdict, logprob)")
     a = ap.parse_args()
-    if not Path(a.data).exists():
-        raise SystemExit(f"no data at {a.data} (set RUBRIC_SHARED_DATA or pass --data)")
-    # SmolLM2 rarely answers a clean YES/NO: accept any answer mass and keep its explanations short
-    env = {"GRADER_JUDGE_MIN_ANSWER_MASS": "0", "GRADER_JUDGE_MAX_TOKENS": "64"}
-    with judge("llama") as (judge_url, model), grader(judge_url, model, **env) as url:
+    with smollm2_stack(a.data) as (judge_url, model, url):
         args = CompareSchemesArguments(
             data=a.data,
             endpoint_base_url=judge_url,
@@ -45,6 +41,7 @@ def main() -> None:
             max_prompts=a.prompts,
             grader_url=url,
             output_dir=a.output_dir,
+            modes=a.modes,
         )
         results = run_compare_schemes(args)
     print(markdown(results))

@@ -19,6 +19,16 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+# the team's read-only samples beside the checkout (RUBRIC_SHARED_DATA points at another copy)
+SHARED_DATA = Path(os.environ.get("RUBRIC_SHARED_DATA") or REPO.parent / "shared" / "data")
+# SmolLM2 rarely puts much mass on a clean YES/NO: accept any answer mass, keep its explanations short;
+# llama.cpp's server answers one call at a time, so queue few and let them wait
+SMOLLM2_GRADER_ENV = {
+    "GRADER_JUDGE_MIN_ANSWER_MASS": "0",
+    "GRADER_JUDGE_MAX_TOKENS": "64",
+    "GRADER_JUDGE_CONCURRENCY": "2",
+    "GRADER_JUDGE_TIMEOUT_S": "600",
+}
 
 
 def free_port() -> int:
@@ -148,3 +158,13 @@ def judge_and_grader(latency_s: float, concurrency: int, kind: str = "scripted",
     with ExitStack() as stack:
         url, model = stack.enter_context(judge(kind, latency_s))
         yield stack.enter_context(grader(url, model, GRADER_JUDGE_CONCURRENCY=str(concurrency), **grader_env))
+
+
+@contextmanager
+def smollm2_stack(data: str | Path) -> Iterator[tuple[str, str, str]]:
+    """(judge URL, judge model, grader URL): the local SmolLM2 judge with a grader in front, for the demos
+    on the team's data; exits with a message naming RUBRIC_SHARED_DATA when `data` is absent."""
+    if not Path(data).exists():
+        raise SystemExit(f"no data at {data} (set RUBRIC_SHARED_DATA or pass --data)")
+    with judge("llama") as (judge_url, model), grader(judge_url, model, **SMOLLM2_GRADER_ENV) as url:
+        yield judge_url, model, url

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from shared._schemas import Criterion, Message
+from shared._schemas import MAX_ID_CHARS, Criterion, Message
 
 RecordFormat = Literal["rar_medicine", "heart_subset", "healthbench"]
 
@@ -58,6 +58,18 @@ def _criteria(items: Any, key: str | None) -> list[Criterion]:
     return out
 
 
+MAX_TITLE_CHARS = MAX_ID_CHARS - len("title:")  # a title travels as the tag "title:<title>"
+
+
+def _title_tag(item: Mapping[str, Any]) -> list[str]:
+    title = item.get("title")
+    if title is not None and not isinstance(title, str):
+        raise RubricFormatError("title must be a string", ("title",))
+    if title and len(title) > MAX_TITLE_CHARS:
+        raise RubricFormatError(f"title must have at most {MAX_TITLE_CHARS} characters", ("title",))
+    return [f"title:{title}"] if title else []
+
+
 def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
     """One rubric item in any supported format (or ours) → `Criterion`."""
     if item.get("criterion") is not None and item.get("points") is not None:
@@ -65,11 +77,7 @@ def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
         tags = [] if tags is None else tags
         if not isinstance(tags, list):
             raise RubricFormatError("tags must be a list of strings", ("tags",))
-        tags = list(tags)
-        if item.get("title") is not None and not isinstance(item["title"], str):
-            raise RubricFormatError("title must be a string", ("title",))
-        if item.get("title"):
-            tags.append(f"title:{item['title']}")
+        tags = list(tags) + _title_tag(item)
         return Criterion(
             criterion=item["criterion"],
             points=item["points"],
@@ -78,10 +86,9 @@ def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
             tags=tags,
         )
     if item.get("description") is not None and item.get("weight") is not None:
-        if item.get("title") is not None and not isinstance(item["title"], str):
-            raise RubricFormatError("title must be a string", ("title",))
-        tags = [f"title:{item['title']}"] if item.get("title") else []
-        return Criterion(criterion=item["description"], points=item["weight"], id=item.get("id"), tags=tags)
+        return Criterion(
+            criterion=item["description"], points=item["weight"], id=item.get("id"), tags=_title_tag(item)
+        )
     raise RubricFormatError(
         f"rubric item needs 'criterion'+'points' or 'description'+'weight', got keys {sorted(item)}"
     )

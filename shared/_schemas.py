@@ -198,7 +198,8 @@ class GradeRequest(BaseModel):
     extra_schemes: Annotated[list[SchemeSpec], Field(max_length=MAX_EXTRA_SCHEMES)] = Field(
         default_factory=list,
         description="more schemes scored from the same verdicts, judged once: each item's `extra_rewards` and the "
-        "response's `extra_groups` hold them under the scheme's name (or its `name`)",
+        "response's `extra_groups` hold them under the scheme's name (or its `name`); those keys must be unique and "
+        "differ from the main scheme's (422 otherwise)",
     )
     judge: JudgeOptions = Field(default_factory=JudgeOptions)
     on_judge_error: OnJudgeError = OnJudgeError.null

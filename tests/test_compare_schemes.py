@@ -80,6 +80,7 @@ def test_compare_schemes_through_the_grader(grader_url: str, tmp_path: Path) -> 
     out = tmp_path / "out"
     res = run_compare_schemes(CompareSchemesArguments(rollouts=str(path), grader_url=grader_url, output_dir=str(out)))
     assert res["groups"] == 2 and res["items"] == 6 and res["null_rewards"] == {"verdict": 0, "logprob": 0}
+    assert res["null_reasons"] == {"verdict": {}, "logprob": {}}
     for mode in ("verdict", "logprob"):
         assert res["judge_calls"][mode] <= 6 * 3  # every scheme from the same verdicts; repeats are cache hits
         for scheme in ("hybrid", "complexity", "healthbench", "rar_explicit"):

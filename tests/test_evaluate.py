@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import shared_file
+from shared import read_jsonl
+from tests.conftest import REPO, shared_file
 from trainer.evaluate import EvaluateArguments, run_evaluate
 from trainer.evaluation import grade as grade_mod
 from trainer.evaluation.grade import axis_scores
+from trainer.evaluation.meta_records import LabelError, build_meta_records
 from trainer.evaluation.metrics import (
     binary_metrics,
     clipped_stats,
@@ -233,7 +235,48 @@ def test_meta_evaluation_against_physician_labels(tmp_path: Path, grader_url: st
     assert set(m["model"]["clusters"]) == {"cluster:a", "cluster:b"}
     assert m["physicians"]["mean_over_physicians"]["f1_balanced"]["physicians"] >= 1
     report = (tmp_path / "run" / "report.md").read_text()
-    assert "| f1_balanced | 0.448 (n=" in report and "physicians vs physicians" in report
+    assert "| f1_balanced | 0.448 (n=" in report and "labellers vs labellers" in report
+    assert "Labels by 3 labeller(s): doc0, doc1, doc2" in report
+
+
+def test_meta_eval_records_built_from_labels_on_the_shared_sample(tmp_path: Path, grader_url: str) -> None:
+    """trainer/meta_labels points into HealthBench Hard by prompt_id and criterion index; the records it
+    builds run through the same protocol. One labeller per record: the report says there is no peer
+    baseline rather than printing one."""
+    src = shared_file("healthbench", "hard_sample50.jsonl")
+    labels = REPO / "trainer" / "meta_labels" / "hard_sample50_ideal.jsonl"
+    records = build_meta_records(read_jsonl(src), read_jsonl(labels))
+    assert len(records) == 50 and sum(r["binary_labels"][0] for r in records) == 17
+    by_id = {json.loads(line)["prompt_id"]: json.loads(line) for line in src.read_text().splitlines()}
+    for r in records:
+        source = by_id[r["prompt_id"]]
+        assert r["completion"] == source["ideal_completions_data"]["ideal_completion"]
+        assert r["rubric"] == source["rubrics"][r["criterion_index"]]["criterion"]
+    assert {r["category"] for r in records} >= {"example-level", "complex_responses_detailed_accuracy_hedging"}
+
+    res = run_evaluate(
+        _args(tmp_path, grader_url, data=str(src), output_dir=str(tmp_path / "run"), meta_labels=str(labels), n=1)
+    )
+    m = res["meta_eval"]
+    assert m["n_records"] == 50 and m["n_judged"] + m["n_failed"] == 50 and m["labellers"] == ["developer-1"]
+    pairs = m["model"]["overall"]
+    assert pairs["precision_pos"]["n"] + pairs["precision_neg"]["n"] == m["n_judged"]  # one pair per record
+    assert m["physicians"]["mean_over_physicians"] == {}
+    assert "No peer baseline" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_labels_that_point_nowhere_are_refused() -> None:
+    record = {"prompt_id": "p", "prompt": [], "rubrics": [{"criterion": "c", "points": 1, "tags": []}]}
+    row = {"prompt_id": "p", "completion": "ideal", "criterion_index": 0, "binary_labels": [True]}
+    with pytest.raises(LabelError, match="no ideal completion"):
+        build_meta_records([record], [{**row, "labeller_ids": ["a"]}])
+    record["ideal_completions_data"] = {"ideal_completion": "text"}
+    with pytest.raises(LabelError, match="criterion_index 3"):
+        build_meta_records([record], [{**row, "criterion_index": 3, "labeller_ids": ["a"]}])
+    with pytest.raises(LabelError, match="one per labeller"):
+        build_meta_records([record], [{**row, "labeller_ids": ["a", "b"]}])
+    with pytest.raises(LabelError, match="not in the HealthBench data"):
+        build_meta_records([record], [{**row, "prompt_id": "q", "labeller_ids": ["a"]}])
 
 
 def test_shared_healthbench_sample_with_ideal_completions(tmp_path: Path, grader_url: str) -> None:

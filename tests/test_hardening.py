@@ -292,3 +292,39 @@ def test_injection_probes_change_no_verdict_of_the_scripted_judge(grader_url: st
         assert len(rows) == len(probes)
         assert [r["id"] for r in rows if r["changed"]] == [], rows
         assert all(r["error"] is None for r in rows)
+
+
+def test_fuzz_report_counts_only_the_documented_cross_field_rules_as_expected() -> None:
+    """`make fuzz` passes schema-valid 422s for the two rules JSON Schema cannot state, and nothing else."""
+    from scripts.fuzz import classify
+
+    def block(op: str, *cases: tuple[str, str]) -> str:
+        body = "".join(
+            f"\n{k}. Test Case ID: x{k}\n\n- {code}\n\n[422]:\n\n    `{msg}`\n"
+            for k, (code, msg) in enumerate(cases, 1)
+        )
+        return f"\n{'_' * 20} {op} {'_' * 20}\n{body}"
+
+    report = (
+        "=== FAILURES ==="
+        + block("POST /v1/grade", ("ST202 Schema-valid request rejected", "'hybrid' is already scored in this request"))
+        + block(
+            "POST /v1/openrlhf/reward",
+            ("ST202 Schema-valid request rejected", "query, prompts and labels must have the same length"),
+            ("ST202 Schema-valid request rejected", "labels[0] holds no rubric"),
+        )
+        + block("POST /v1/rubrics/validate", ("ST201 Schema-violating request accepted", "must have the same length"))
+        + "\n"
+        + "=" * 30
+        + " SUMMARY "
+        + "=" * 30
+    )
+    assert classify(report) == {"cross_field_rules": 2, "other_failures": 2}
+
+
+def test_a_title_too_long_for_its_tag_is_a_422_naming_the_title(grader: httpx.Client) -> None:
+    """A RaR title travels as the tag `title:<title>`; one that could not fit was reported as `tags` (fuzz)."""
+    item = {"description": "Mentions aspirin", "weight": 3, "title": "t" * 251}
+    r = grader.post("/v1/rubrics/validate", json=[item])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "title", r.text
+    assert grader.post("/v1/rubrics/validate", json=[{**item, "title": "t" * 250}]).status_code == 200

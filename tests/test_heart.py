@@ -86,18 +86,21 @@ def test_shared_rar_sample_follows_the_labelling_guide() -> None:
     assert sum(lab.heart_related for lab in by_start.values()) <= 6
 
 
-def test_lexical_on_the_hand_labelled_holdout() -> None:
-    """Questions never used to write the rules (`split: holdout`): a floor under precision and recall."""
-    result = evaluate(load_labelled(split="holdout"), classify_lexical)
-    assert result["n"] == 300 and result["positives"] == 24
-    assert result["overall"]["precision"] >= 0.8
-    assert result["overall"]["recall"] >= 0.7
+def test_lexical_on_the_hand_labelled_holdouts() -> None:
+    """Floors at the measured level, so a rule change that loses ground fails. `holdout2` was labelled
+    before the classifier first ran on it; `holdout` has since been used to fix rules (see the README)."""
+    fresh = evaluate(load_labelled(split="holdout2"), classify_lexical)
+    assert fresh["n"] == 200 and fresh["positives"] == 21
+    assert fresh["overall"]["precision"] >= 0.95 and fresh["overall"]["recall"] >= 0.55
+    used = evaluate(load_labelled(split="holdout"), classify_lexical)
+    assert used["n"] == 300 and used["positives"] == 24
+    assert used["overall"]["precision"] >= 0.85 and used["overall"]["recall"] >= 0.8
 
 
 def test_labelled_set_is_complete_and_disjoint() -> None:
     records = load_labelled()
-    assert len(records) == 800 and len({r.id for r in records}) == 800
-    assert {r.split for r in records} == {"dev", "test", "holdout"}
+    assert len(records) == 1000 and len({r.id for r in records}) == 1000
+    assert {r.split for r in records} == {"dev", "test", "holdout", "holdout2"}
     assert all((r.theme in THEMES) == r.heart_related for r in records)
 
 

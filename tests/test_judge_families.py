@@ -316,6 +316,16 @@ def test_readyz_probe_says_what_works_and_what_to_change(
     assert body["probe"]["capabilities"] is not None
 
 
+def test_readyz_never_advises_a_field_the_endpoint_refused(grader_for: Any) -> None:
+    """An OpenAI reasoning model behind an unknown host: the grader learns it refuses `chat_template_kwargs`
+    and that it reasons; the advice for the latter must not be the field it just refused."""
+    client, _ = grader_for(OpenAIReasoningServer("o4-mini"), judge_family="auto", judge_probe=True)
+    probe = client.get("/readyz").json()["probe"]
+    assert "chat_template_kwargs" in probe["capabilities"]["dropped_fields"]
+    advice = [a for a in probe["adapted"] if "reasoning budget" in a]
+    assert advice and "enable_thinking" not in advice[0] and "non-reasoning judge model" in advice[0]
+
+
 def test_readyz_reports_an_unreachable_judge_with_its_url_redacted() -> None:
     settings = grader_settings("http://user:s3cret@127.0.0.1:9/v1", judge_probe=True, judge_timeout_s=1.0)
     with serve(create_app(settings)) as url:

@@ -45,7 +45,13 @@ def parse(command: str, types: tuple[type, ...], argv: list[str]) -> tuple[Any, 
     from transformers import HfArgumentParser
 
     preset, rest = _split_preset(argv)
-    parser = HfArgumentParser(types, prog=f"python -m trainer {command}")
+    names = ", ".join(sorted(p.stem for p in PRESETS.glob("*.yaml")))
+    parser = HfArgumentParser(
+        types,
+        prog=f"python -m trainer {command}",
+        usage="%(prog)s [--preset NAME] [--OPTION VALUE ...]",
+        description=f"--preset NAME starts from a preset ({names}; or a YAML path); any option below overrides it.",
+    )
     parser.add_argument("--preset", default=None, help="preset name (trainer/presets) or YAML path")
     if preset:
         defaults = preset_defaults(preset, command)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,10 @@ def compare(responses: dict[str, GradeResponse], schemes: list[str]) -> dict[str
     if {"verdict", "logprob"} <= set(rewards):
         out["hard_vs_soft"] = {s: spearman(rewards["verdict"][s], rewards["logprob"][s]) for s in schemes}
     out["null_rewards"] = {m: sum(x is None for x in per[schemes[0]]) for m, per in rewards.items()}
+    out["null_reasons"] = {
+        mode: dict(Counter(r.error.type.value for r in resp.results if r.error is not None))
+        for mode, resp in responses.items()
+    }
     return out
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from shared import ClientSettings, GradeItem, GraderClient, JudgeOptions, Message, judge_template_label
+from shared import ClientSettings, GradeItem, GraderClient, JudgeOptions, Message, judge_template_label, read_jsonl
 from trainer.evaluation.data import append_jsonl, load_jsonl_map, read_records, select
 from trainer.evaluation.grade import grade_all, summarise
 from trainer.evaluation.meta_eval import pairwise_metrics, physician_baselines
+from trainer.evaluation.meta_records import build_meta_records
 from trainer.evaluation.metrics import mcnemar_exact, paired_bootstrap
 from trainer.evaluation.report import markdown, plot_rewards, plot_themes
 from trainer.evaluation.responders import FileResponder, HFResponder, IdealResponder, OpenAIResponder, Responder
@@ -51,6 +52,10 @@ class EvaluateArguments:
     grade_chunk: int = 8
     compare_with: str | None = field(default=None, metadata={"help": "another run's output_dir (paired tests)"})
     meta_eval: str | None = field(default=None, metadata={"help": "meta-eval JSONL with physician binary_labels"})
+    meta_labels: str | None = field(
+        default=None,
+        metadata={"help": "labels JSONL pointing into --data (see trainer/meta_labels): builds the meta-eval records"},
+    )
     max_meta: int | None = 200
 
 
@@ -133,7 +138,11 @@ def comparability(judge_template: str, judge: str) -> str:
 def meta_evaluate(a: EvaluateArguments, client: GraderClient, judge: JudgeOptions) -> dict[str, Any]:
     """The judge against physicians on HealthBench meta-eval records, by the reference's pairwise protocol,
     with the physicians' own pairwise agreement (each against their peers) beside it."""
-    records = read_records(a.meta_eval or "", Path(a.output_dir))[: a.max_meta]
+    if a.meta_labels:
+        records = build_meta_records(read_records(a.data, Path(a.output_dir)), read_jsonl(a.meta_labels))
+    else:
+        records = read_records(a.meta_eval or "", Path(a.output_dir))
+    records = records[: a.max_meta]
     items = [
         GradeItem(
             id=str(i),
@@ -152,12 +161,13 @@ def meta_evaluate(a: EvaluateArguments, client: GraderClient, judge: JudgeOption
         [str(r.get("category", "")) for r, _ in judged],
     )
     return {
-        "protocol": "pairwise against each physician label (simple-evals healthbench_meta_eval)",
+        "protocol": "pairwise against each labeller's label (simple-evals healthbench_meta_eval)",
         "n_records": len(records),
         "n_judged": len(judged),
         "n_failed": len(records) - len(judged),
         "judge": f"{resp.model} ({resp.mode.value})" if resp else None,
         "model": model,
+        "labellers": sorted({p for r, _ in judged for p in r.get("anonymized_physician_ids") or []}),
         "physicians": physician_baselines([r for r, _ in judged]),
     }
 
@@ -190,7 +200,7 @@ def run_evaluate(a: EvaluateArguments) -> dict[str, Any]:
             grade_all(client, todo, responses, judge, graded_path, chunk=a.grade_chunk, progress=bar.update)
         rows = load_jsonl_map(graded_path)
         rows = {e.prompt_id: rows[e.prompt_id] for e in examples if e.prompt_id in rows}
-        meta = meta_evaluate(a, client, judge) if a.meta_eval else None
+        meta = meta_evaluate(a, client, judge) if a.meta_eval or a.meta_labels else None
 
     summary = summarise(list(rows.values()), threshold=a.threshold, n_boot=a.bootstrap, seed=a.seed)
     results: dict[str, Any] = {

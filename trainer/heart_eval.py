@@ -20,8 +20,8 @@ from trainer.heart._labelled import LABELLED_SET, agreement, evaluate, load_labe
 @dataclass
 class HeartEvalArguments:
     split: str = field(
-        default="holdout",
-        metadata={"help": "dev | test | holdout | all (holdout: never used to write the rules)"},
+        default="holdout2",
+        metadata={"help": "dev | test | holdout | holdout2 | all (holdout2: labelled before the rules ever ran on it)"},
     )
     classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
     compare: bool = field(default=False, metadata={"help": "with --classifier llm: also run lexical, report agreement"})

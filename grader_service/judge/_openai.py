@@ -315,13 +315,13 @@ class OpenAIJudge:
                 caps.reasoning = True
                 caps.learned.append(
                     f"the model reasons before answering: calls get a reasoning budget of {self.reasoning_budget} "
-                    f"tokens; to save time turn thinking off ({fam.thinking_off})"
+                    f"tokens; to save time turn thinking off ({fam.thinking_off_hint(caps)})"
                 )
             raise _Learned
         if budgeted:
             fix = (
                 f"raise GRADER_JUDGE_REASONING_BUDGET (now {self.reasoning_budget}) "
-                f"or turn thinking off ({fam.thinking_off})"
+                f"or turn thinking off ({fam.thinking_off_hint(caps)})"
             )
         else:
             fix = f"raise GRADER_JUDGE_MAX_TOKENS (now {self.max_tokens})"

@@ -44,7 +44,13 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["| scheme | Spearman |", "|---|---|"]
         lines += [f"| {s} | {_f(r, 2)} |" for s, r in results["hard_vs_soft"].items()]
     nulls = results["null_rewards"]
-    lines += ["", "Null rewards (judge failures, typed): " + ", ".join(f"{m}: {n}" for m, n in nulls.items())]
+    reasons = results.get("null_reasons", {})
+
+    def why(mode: str) -> str:
+        types = ", ".join(f"{t} {k}" for t, k in sorted(reasons.get(mode, {}).items()))
+        return f" ({types})" if types else ""
+
+    lines += ["", "Null rewards (judge failures, typed): " + ", ".join(f"{m}: {n}{why(m)}" for m, n in nulls.items())]
     return "\n".join(lines) + "\n"
 
 

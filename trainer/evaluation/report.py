@@ -156,14 +156,21 @@ def _v(m: dict[str, Any] | None) -> str:
 def meta_markdown(meta: dict[str, Any]) -> list[str]:
     """Judge and physicians side by side, every figure with the pairs behind it and the protocol named."""
     model, phys = meta["model"]["overall"], meta["physicians"]["mean_over_physicians"]
+    peers = phys.get("f1_balanced", {}).get("physicians", 0)
+    labellers = meta.get("labellers") or []
+    baseline = (
+        f"Labellers: the mean over {peers} of each one's agreement with their peers."
+        if peers
+        else "No peer baseline: every record carries a single label."
+    )
     lines = [
-        "## Judge meta-evaluation (physician labels)",
+        "## Judge meta-evaluation (human labels)",
         "",
         f"Protocol: {meta['protocol']}. Judge {meta['judge']}: {meta['n_judged']} of {meta['n_records']} "
-        f"criterion judgements made ({meta['n_failed']} failed). Physicians: the mean over "
-        f"{phys.get('f1_balanced', {}).get('physicians', 0)} physicians of each one's agreement with their peers.",
+        f"criterion judgements made ({meta['n_failed']} failed). Labels by {len(labellers)} labeller(s)"
+        f"{': ' + ', '.join(labellers[:8]) if labellers else ''}. {baseline}",
         "",
-        "| metric | judge vs physicians | physicians vs physicians |",
+        "| metric | judge vs labellers | labellers vs labellers |",
         "|---|---|---|",
     ]
     for name in ("f1_balanced", "f1_pos", "f1_neg", "precision_pos", "recall_pos", "precision_neg", "recall_neg"):

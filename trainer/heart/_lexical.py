@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from trainer.heart._parts import OPTIONS, spans, weight_at
+from trainer.heart._parts import OPTIONS, Span, spans, weight_at
 from trainer.heart._themes import COMPILED, GENERIC, THEMES
 
 _PLEURITIC = re.compile(r"pleuritic\s+$", re.I)
@@ -13,6 +13,15 @@ _PLEURITIC_AFTER = re.compile(
     r"^[^.;]{0,40}\b(?:worse (?:with|on) (?:inspiration|deep breath\w*|breathing)|pleuritic)", re.I
 )
 _NEGATION = re.compile(r"\b(?:denies|denied|no|not|without|negative for|absence of|free of)\b[^.;,]{0,25}$", re.I)
+# biostatistics set in a cardiology trial asks about the statistics, not the heart (labelling guide)
+_STATISTICS = re.compile(
+    r"p[- ]values?|chi[- ]square|analysis of variance|\banova\b|confidence intervals?|statistically significant"
+    r"|kaplan[- ]meier|pearson|t[- ]test|odds ratios?|relative risk|number needed to (?:treat|harm)"
+    r"|positive predictive|negative predictive|sensitivity|specificity|type (?:i|ii|1|2) error|null hypothesis"
+    r"|(?:cohort|case[- ]control|cross[- ]sectional) stud(?:y|ies)|attributable risk|hazard ratios?|statistical power",
+    re.I,
+)
+STATISTICS_DISCOUNT = 0.3
 _OPTION_START = re.compile(r"^\s*(?:\(?[A-Ea-e][.):]|[A-E]\s*[-–])\s+", re.M)
 
 
@@ -64,10 +73,18 @@ def classify_lexical(text: str, *, threshold: float = 1.0) -> HeartLabel:
                 _add(evidence, m.group(0))
     for theme, w in option_best.values():  # each cardiac option: what the answer may turn on
         scores[theme] = scores.get(theme, 0.0) + (OPTIONS if w >= 0.7 else OPTIONS / 2)
+    if _asks_statistics(text, layout):
+        scores = {t: v * STATISTICS_DISCOUNT for t, v in scores.items()}
     total = sum(scores.values())
     related = total >= threshold
     theme = pick_theme(scores) if related else None
     return HeartLabel(related, theme, tuple(evidence) if related else (), {k: round(v, 3) for k, v in scores.items()})
+
+
+def _asks_statistics(text: str, layout: list[Span]) -> bool:
+    """Two or more statistics terms where the question asks or in its options."""
+    asked = "".join(text[sp.start : sp.end] for sp in layout if sp.part in ("ask", "options"))
+    return len(_STATISTICS.findall(asked)) >= 2
 
 
 def _add(evidence: list[str], term: str) -> None:

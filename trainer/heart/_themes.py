@@ -58,12 +58,13 @@ TERMS: list[tuple[str, str, float]] = [
         "heart rhythm disorders (arrhythmia)",
         r"arrhythmi\w*|atrial fibrillation|\bafib\b|\ba-?fib\b|atrial flutter|ventricular (?:tachycardia|fibrillation)"
         r"|bradycardi\w*|heart block|av block|long qt|qt prolongation|torsades|wolff-parkinson|\bwpw\b|\bsvt\b"
-        r"|supraventricular|sick sinus|left atrial appendage|antiarrhythmic\w*",
+        r"|supraventricular|sick sinus|left atrial appendage|antiarrhythmic\w*|maze (?:iv )?procedure"
+        r"|(?:catheter|ganglionated plexi) ablation|cardioversion",
         1.0,
     ),
     (
         "heart rhythm disorders (arrhythmia)",
-        r"irregularly irregular|pacemaker cells?|sinoatrial|atrioventricular node",
+        r"irregularly irregular|pacemaker cells?|sinoatrial|atrioventricular node|sinus rhythm",
         0.7,
     ),
     (
@@ -85,7 +86,8 @@ TERMS: list[tuple[str, str, float]] = [
         "congenital heart disease",
         r"congenital heart|patent ductus arteriosus|\bpda\b|ventricular septal defect|\bvsd\b|atrial septal defect"
         r"|\basd\b|tetralogy of fallot|coarctation|transposition of the great|eisenmenger"
-        r"|continuous (?:machinery )?murmur|patent foramen ovale|endocardial cushion|septal defect"
+        r"|continuous (?:machine(?:ry|-like) )?murmur|patent foramen ovale|endocardial cushion|septal defect"
+        r"|truncus arteriosus|overriding (?:aorta|great (?:vessel|artery))"
         r"|(?:brachial|radio)[- ]femoral delay",
         1.0,
     ),
@@ -134,7 +136,8 @@ TERMS: list[tuple[str, str, float]] = [
         GENERIC,
         r"cardiovascular (?:disease|events?|outcomes?|mortality)|heart disease|cardiac arrest|pericardi\w+"
         r"|aortic (?:dissection|aneurysm)|aneurysm of the aorta|abdominal aortic|dissection of the aorta"
-        r"|peripheral arter(?:y|ial) disease|claudication|myxoma|tamponade|pulsus paradoxus|cardiogenic shock"
+        r"|peripheral arter(?:y|ial) disease|claudication|aortoiliac|coronary sinus|myxoma|tamponade"
+        r"|pulsus paradoxus|cardiogenic shock"
         r"|cardiac (?:contusion|output|tumou?r|catheteri[sz]ation|surgery|reoperations?)|heart surgery"
         r"|heart problems?|cardiologist|cardiopulmonary bypass"
         r"|pulse pressure|stroke volume|cardiac cycle|type a dissection|aortic (?:replacement|root)|epicardial"

@@ -91,6 +91,12 @@ class JudgeFamily:
         'GRADER_JUDGE_EXTRA_BODY=\'{"chat_template_kwargs": {"enable_thinking": false}}\' (Qwen3-style models)'
     )
 
+    def thinking_off_hint(self, caps: Capabilities) -> str:
+        """How to switch reasoning off, unless this endpoint already refused the field that would do it."""
+        if any(f in self.thinking_off for f in caps.dropped):
+            return "a non-reasoning judge model (this endpoint refuses the switch)"
+        return self.thinking_off
+
     def capabilities(self) -> Capabilities:
         return Capabilities(
             token_param=self.token_param,
