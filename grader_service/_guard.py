@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +27,18 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 INLINE_BYTES = 1 << 20  # bodies up to this size are counted on the event loop (a few ms at most)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """The counting worker's initializer: a grader that dies without shutting its pool down (SIGKILL, a
+    crash, an OOM kill) must not leave the worker behind, holding memory for good."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def token_ok(header: str | None, expected: str) -> bool:
@@ -147,7 +161,7 @@ class Guard:
         async def wrapped_receive() -> Message:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self._pool = ProcessPoolExecutor(max_workers=1)
+                self._pool = ProcessPoolExecutor(max_workers=1, initializer=_exit_with_parent, initargs=(os.getpid(),))
             elif message["type"] == "lifespan.shutdown" and self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None

@@ -86,9 +86,7 @@ def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
             tags=tags,
         )
     if item.get("description") is not None and item.get("weight") is not None:
-        return Criterion(
-            criterion=item["description"], points=item["weight"], id=item.get("id"), tags=_title_tag(item)
-        )
+        return Criterion(criterion=item["description"], points=item["weight"], id=item.get("id"), tags=_title_tag(item))
     raise RubricFormatError(
         f"rubric item needs 'criterion'+'points' or 'description'+'weight', got keys {sorted(item)}"
     )

@@ -5,9 +5,12 @@ secrets never shown, injected text never steering a verdict. Real grader on loop
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -328,3 +331,42 @@ def test_a_title_too_long_for_its_tag_is_a_422_naming_the_title(grader: httpx.Cl
     r = grader.post("/v1/rubrics/validate", json=[item])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "title", r.text
     assert grader.post("/v1/rubrics/validate", json=[{**item, "title": "t" * 250}]).status_code == 200
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first, then the parent pid)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p.name) for p in Path("/proc").glob("[0-9]*") if (f := _proc_stat(int(p.name))) and int(f[1]) == pid]
+
+
+def _running(pid: int) -> bool:
+    f = _proc_stat(pid)
+    return f is not None and f[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_counting_worker_does_not_outlive_a_killed_grader() -> None:
+    """A grader killed without shutdown (SIGKILL, OOM) left its body-counting worker process behind."""
+    from scripts.local_stack import free_port, judge, start_grader
+
+    with judge("scripted") as (judge_url, model):
+        port = free_port()
+        proc = start_grader(judge_url, model, port, GRADER_JUDGE_PROBE="false")
+        try:
+            big = json.dumps({"items": [{"prompt": "p" * 2_000_000, "response": "r", "rubric": []}]})
+            httpx.post(f"http://127.0.0.1:{port}/v1/grade", content=big, timeout=30)  # over 1 MiB: the worker counts
+            workers = _children(proc.pid)
+            assert workers, "the large body should have started the counting worker"
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(w) for w in workers):
+        time.sleep(0.2)
+    assert not [w for w in workers if _running(w)], "the worker outlived the grader"

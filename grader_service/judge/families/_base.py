@@ -94,7 +94,7 @@ class JudgeFamily:
     def thinking_off_hint(self, caps: Capabilities) -> str:
         """How to switch reasoning off, unless this endpoint already refused the field that would do it."""
         if any(f in self.thinking_off for f in caps.dropped):
-            return "a non-reasoning judge model (this endpoint refuses the switch)"
+            return "only by choosing a non-reasoning judge model: this endpoint refused the switch"
         return self.thinking_off
 
     def capabilities(self) -> Capabilities:
