@@ -8,32 +8,35 @@ Writes `results.json` and `report.md`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainer.heart import HeartLabel, LLMClassifier, classify_lexical
-from trainer.heart._labelled import LABELLED_SET, agreement, evaluate, load_labelled
+from trainer.heart import LLMClassifier, classify_lexical
+from trainer.heart._labelled import LABELLED_SET, Classifier, agreement, evaluate, load_labelled
 
 
 @dataclass
 class HeartEvalArguments:
     split: str = field(
-        default="holdout2",
-        metadata={"help": "dev | test | holdout | holdout2 | all (holdout2: labelled before the rules ever ran on it)"},
+        default="holdout3",
+        metadata={"help": "dev | test | holdout | holdout2 | holdout3 | all (holdout3: labelled blind, not tuned on)"},
     )
     classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
     compare: bool = field(default=False, metadata={"help": "with --classifier llm: also run lexical, report agreement"})
     llm_base_url: str = field(default="http://localhost:8000/v1", metadata={"help": "judge endpoint for llm"})
     llm_model: str = "judge"
     llm_api_key: str | None = None
+    use_answer: bool = field(
+        default=True,
+        metadata={"help": "give classifiers the source's answer, as prepare does with a reference answer"},
+    )
     max_records: int | None = field(default=None, metadata={"help": "the first N of the split (slow endpoints)"})
     labelled_set: str = str(LABELLED_SET)
     output_dir: str = "runs/heart-eval"
 
 
-def _classifier(args: HeartEvalArguments) -> Callable[[str], HeartLabel]:
+def _classifier(args: HeartEvalArguments) -> Classifier:
     if args.classifier == "lexical":
         return classify_lexical
     if args.classifier == "llm":
@@ -46,7 +49,8 @@ def _fmt(x: float | None) -> str:
 
 
 def report_md(results: dict[str, Any]) -> str:
-    lines = [f"# Heart classifier on the labelled set (split `{results['split']}`)", ""]
+    answers = "with" if results["config"]["use_answer"] else "without"
+    lines = [f"# Heart classifier on the labelled set (split `{results['split']}`, {answers} the answer)", ""]
     for name, res in results["classifiers"].items():
         o = res["overall"]
         lines += [
@@ -84,7 +88,7 @@ def run_heart_eval(args: HeartEvalArguments) -> dict[str, Any]:
         classifiers["lexical"] = classify_lexical
     results: dict[str, Any] = {"config": asdict(args), "split": args.split, "classifiers": {}}
     for name, clf in classifiers.items():
-        results["classifiers"][name] = evaluate(records, clf)
+        results["classifiers"][name] = evaluate(records, clf, use_answer=args.use_answer)
     if len(classifiers) == 2:
         a, b = (results["classifiers"][n]["predictions"] for n in classifiers)
         methods = results["classifiers"][args.classifier]["methods"]

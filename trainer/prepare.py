@@ -8,13 +8,13 @@ import logging
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shared import Criterion, RubricFormatError, prompt_from_record, rubric_from_record
-from trainer.heart import THEMES, HeartLabel, LLMClassifier, classify_lexical
+from trainer.heart import THEMES, Classifier, HeartLabel, LLMClassifier, classify_lexical
 from trainer.sources import load_records
 
 log = logging.getLogger("trainer")
@@ -58,7 +58,7 @@ def _given_label(record: dict[str, Any]) -> HeartLabel | None:
         return None
     yes = str(related).strip().upper() in ("YES", "TRUE", "1")
     theme = record.get("heart_theme") if record.get("heart_theme") in THEMES else None
-    evidence = classify_lexical(_question(record)).evidence if yes else ()
+    evidence = classify_lexical(_question(record), answer=record.get("reference_answer")).evidence if yes else ()
     return HeartLabel(yes and theme is not None, theme if yes else None, evidence, method="given")
 
 
@@ -84,7 +84,7 @@ def percentile(values: list[int], pct: float) -> float:
 def prepare(
     records: Iterable[tuple[str, dict[str, Any]]],
     args: PrepareArguments,
-    classify: Callable[[str], HeartLabel] = classify_lexical,
+    classify: Classifier = classify_lexical,
 ) -> dict[str, Any]:
     """Classify, filter, split and write the prepared directory (see `FILES`); warn about empty splits."""
     rows: dict[str, dict[str, Any]] = {}
@@ -100,7 +100,7 @@ def prepare(
             stats["unreadable"] += 1
             continue
         label = None if args.reclassify else _given_label(rec)
-        label = label or classify(question)
+        label = label or classify(question, answer=rec.get("reference_answer"))
         if not label.heart_related:
             continue
         rid = record_id(question)
@@ -193,7 +193,7 @@ def _write(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def run_prepare(args: PrepareArguments) -> dict[str, Any]:
-    classify: Callable[[str], HeartLabel] = classify_lexical
+    classify: Classifier = classify_lexical
     if args.classifier == "llm":
         classify = LLMClassifier(args.llm_base_url, args.llm_model, args.llm_api_key)
     elif args.classifier != "lexical":

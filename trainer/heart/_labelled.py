@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from trainer.heart._lexical import HeartLabel
 
 LABELLED_SET = Path(__file__).resolve().parent.parent / "heart_labels" / "heart_labels.jsonl"
+
+
+class Classifier(Protocol):
+    def __call__(self, question: str, *, answer: str | None = None) -> HeartLabel: ...
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class Labelled:
     text: str
     heart_related: bool
     theme: str | None
+    answer: str | None = None
 
 
 def question_text(record: dict[str, Any]) -> str:
@@ -34,7 +39,11 @@ def load_labelled(path: Path = LABELLED_SET, split: str | None = None) -> list[L
     for line in path.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         if split in (None, "all", r["split"]):
-            out.append(Labelled(r["id"], r["source"], r["split"], question_text(r), r["heart_related"], r["theme"]))
+            out.append(
+                Labelled(
+                    r["id"], r["source"], r["split"], question_text(r), r["heart_related"], r["theme"], r.get("answer")
+                )
+            )
     return out
 
 
@@ -51,9 +60,12 @@ def _prf(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
     return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall, "f1": f1}
 
 
-def evaluate(records: list[Labelled], classify: Callable[[str], HeartLabel]) -> dict[str, Any]:
-    """Overall, per source and per theme (one theme against the rest) precision/recall, and the errors."""
-    labels = [classify(r.text) for r in records]
+def evaluate(records: list[Labelled], classify: Classifier, *, use_answer: bool = True) -> dict[str, Any]:
+    """Overall, per source and per theme (one theme against the rest) precision/recall, and the errors.
+
+    `use_answer=False` hides the source's answer, as for a chat prompt that comes without one.
+    """
+    labels = [classify(r.text, answer=r.answer if use_answer else None) for r in records]
     pairs = [(r.heart_related, lab.heart_related) for r, lab in zip(records, labels, strict=True)]
     by_source = {
         s: _prf(p for r, p in zip(records, pairs, strict=True) if r.source == s)

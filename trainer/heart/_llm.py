@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from trainer.heart._lexical import HeartLabel, classify_lexical
+from trainer.heart._lexical import ANSWER_CHARS, HeartLabel, classify_lexical
 from trainer.heart._themes import THEMES
 
 LLM_SYSTEM = (
@@ -24,16 +24,17 @@ LLM_SYSTEM = (
 )
 
 
-def llm_messages(question: str) -> list[dict[str, str]]:
+def llm_messages(question: str, answer: str | None = None) -> list[dict[str, str]]:
     themes = "\n".join(f"- {t}" for t in THEMES)
-    return [
-        {"role": "system", "content": LLM_SYSTEM},
-        {"role": "user", "content": f"Themes:\n{themes}\n\nQuestion:\n{question}"},
-    ]
+    user = f"Themes:\n{themes}\n\nQuestion:\n{question}"
+    if answer:
+        user += f"\n\nThe right answer:\n{answer[:ANSWER_CHARS]}"
+    return [{"role": "system", "content": LLM_SYSTEM}, {"role": "user", "content": user}]
 
 
 def verify_llm_label(question: str, reply: str | None) -> HeartLabel | None:
-    """Keep only evidence quoted from the question; no verified evidence means not heart-related."""
+    """Keep only evidence quoted from the question (and its answer, when given: pass them joined);
+    no verified evidence means not heart-related."""
     if not reply:
         return None
     m = re.search(r"\{.*\}", reply, re.S)
@@ -60,14 +61,15 @@ class LLMClassifier:
         self.client = OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout_s, max_retries=2)
         self.model = model
 
-    def __call__(self, question: str) -> HeartLabel:
+    def __call__(self, question: str, *, answer: str | None = None) -> HeartLabel:
         try:
             reply = self.client.chat.completions.create(
-                model=self.model, messages=llm_messages(question), temperature=0.0, max_tokens=256
+                model=self.model, messages=llm_messages(question, answer), temperature=0.0, max_tokens=256
             )
-            label = verify_llm_label(question, reply.choices[0].message.content)
+            quotable = question + ("\n" + answer[:ANSWER_CHARS] if answer else "")
+            label = verify_llm_label(quotable, reply.choices[0].message.content)
         except Exception as e:  # the endpoint failed: say so in the label's method
-            lexical = classify_lexical(question)
+            lexical = classify_lexical(question, answer=answer)
             return HeartLabel(
                 lexical.heart_related,
                 lexical.theme,
@@ -76,7 +78,7 @@ class LLMClassifier:
                 f"lexical (llm failed: {type(e).__name__})",
             )
         if label is None:
-            lexical = classify_lexical(question)
+            lexical = classify_lexical(question, answer=answer)
             return HeartLabel(
                 lexical.heart_related, lexical.theme, lexical.evidence, lexical.scores, "lexical (llm unparseable)"
             )

@@ -43,13 +43,13 @@ TERMS: list[tuple[str, str, float]] = [
     ("chest pain", r"chest (?:pain|tightness|pressure|discomfort)|retrosternal pain|substernal pain", 1.0),
     (
         "heart failure",
-        r"heart failure|cardiac failure|\bchf\b|hfref|hfpef|reduced ejection fraction|\bnyha\b|sacubitril"
+        r"heart failure|cardiac failure|\bchf\b|hfref|hfpef|ejection fraction|\bnyha\b|sacubitril"
         r"|pressure[- ]volume loop",
         1.0,
     ),
     (
         "heart failure",
-        r"ejection fraction|\bbnp\b|nt-probnp|pulmonary o?edema|jugular venous (?:distension|distention|pressure)"
+        r"\bbnp\b|nt-probnp|pulmonary o?edema|jugular venous (?:distension|distention|pressure)"
         r"|jugular venous pulsation|\bjvp\b|\bjvd\b|\bs3\b|orthopn\w+|paroxysmal nocturnal dyspn\w+",
         0.5,
     ),
@@ -137,7 +137,7 @@ TERMS: list[tuple[str, str, float]] = [
         r"cardiovascular (?:disease|events?|outcomes?|mortality)|heart disease|cardiac arrest|pericardi\w+"
         r"|aortic (?:dissection|aneurysm)|aneurysm of the aorta|abdominal aortic|dissection of the aorta"
         r"|peripheral arter(?:y|ial) disease|claudication|aortoiliac|coronary sinus|myxoma|tamponade"
-        r"|pulsus paradoxus|cardiogenic shock"
+        r"|pulsus paradoxus|cardiogenic shock|arterial (?:emboli|embolism|embolus|occlusion)|limb isch(?:a)?emia"
         r"|cardiac (?:contusion|output|tumou?r|catheteri[sz]ation|surgery|reoperations?)|heart surgery"
         r"|heart problems?|cardiologist|cardiopulmonary bypass"
         r"|pulse pressure|stroke volume|cardiac cycle|type a dissection|aortic (?:replacement|root)|epicardial"
@@ -149,7 +149,7 @@ TERMS: list[tuple[str, str, float]] = [
         r"echocardiogra\w*|\bcardiac\b|(?<!fetal )\bheart\b(?! rate| ?burn| sounds? (?:are|were) normal| and lung)"
         r"|femoropopliteal|femoral[- ]to[- ]popliteal|popliteal artery|iliac artery|ankle[- ]brachial|endovascular"
         r"|left (?:atri|ventric)\w+"
-        r"|right (?:atri|ventric)\w+|ventricular|atrial",
+        r"|right (?:atri|ventric)\w+|\bventricular\b(?! shunt| drain)|\batrial\b",
         0.5,
     ),
 ]
