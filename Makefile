@@ -58,7 +58,7 @@ meta-eval: install-judge
 
 # the heart classifier's precision and recall on the hand-labelled fresh holdout (SPLIT=dev|test|holdout|all)
 heart-eval:
-	$(PY) -m trainer heart-eval --split $(or $(SPLIT),holdout2) $(ARGS)
+	$(PY) -m trainer heart-eval $(if $(SPLIT),--split $(SPLIT)) $(ARGS)
 
 # Adversarial responses against a judge: which ones change a verdict (JUDGE_URL/JUDGE_MODEL, else the local judge)
 probes:

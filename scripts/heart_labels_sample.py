@@ -30,6 +30,12 @@ def draw(medqa: list[dict], medmcqa: list[dict], pubmedqa: dict[str, dict]) -> l
     ids += [f"medqa-{r['realidx']}" for r in rng.sample(rest, 200)]
     keys = [k for k in sorted(pubmedqa) if f"pubmedqa-{k}" not in used]
     ids += [f"pubmedqa-{k}" for k in rng.sample(keys, 100)]
+    for seed, n in ((20261128, 200), (20261129, 300)):  # holdout2, holdout3: fresh MedQA each time
+        taken = set(ids)
+        rest = [r for r in medqa if f"medqa-{r['realidx']}" not in taken]
+        ids += [f"medqa-{r['realidx']}" for r in random.Random(seed).sample(rest, n)]
+    taken = set(ids)
+    ids += [f"medqa-{r['realidx']}" for r in medqa if f"medqa-{r['realidx']}" not in taken]  # holdout4: the rest
     return ids
 
 

@@ -106,10 +106,10 @@ def test_prepare_drops_prompts_above_the_length_percentile(tmp_path: Path) -> No
 def test_prepare_shared_rar_medicine_sample(tmp_path: Path) -> None:
     src = shared_file("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl")
     summary = main(["prepare", "--source", str(src), "--output_dir", str(tmp_path / "p"), "--seed", "1"])
-    # the labelling guide's reading of this sample: see tests/test_heart.py for which ones and why
-    assert summary["read"] == 104 and summary["heart_related"] == 4
-    assert summary["per_theme"]["cardiomyopathy"] == 1 and summary["per_theme"]["congenital heart disease"] == 0
-    assert sum(summary["splits"].values()) == 4 - summary["dropped_length"] - summary["dropped_few_criteria"]
+    # the labelling guide's reading of this sample, reference answers included: see tests/test_heart.py
+    assert summary["read"] == 104 and summary["heart_related"] == 5
+    assert summary["per_theme"]["cardiomyopathy"] == 1 and summary["per_theme"]["congenital heart disease"] == 1
+    assert sum(summary["splits"].values()) == 5 - summary["dropped_length"] - summary["dropped_few_criteria"]
     stats = json.loads((tmp_path / "p" / "stats.json").read_text())
     assert stats["config"]["seed"] == 1
 

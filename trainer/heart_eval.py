@@ -19,8 +19,8 @@ from trainer.heart._labelled import LABELLED_SET, Classifier, agreement, evaluat
 @dataclass
 class HeartEvalArguments:
     split: str = field(
-        default="holdout3",
-        metadata={"help": "dev | test | holdout | holdout2 | holdout3 | all (holdout3: labelled blind, not tuned on)"},
+        default="holdout3,holdout4",
+        metadata={"help": "dev | test | holdout | holdout2 | holdout3 | holdout4 | all, or several joined by commas"},
     )
     classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
     compare: bool = field(default=False, metadata={"help": "with --classifier llm: also run lexical, report agreement"})
@@ -63,6 +63,10 @@ def report_md(results: dict[str, Any]) -> str:
         ]
         for s, v in res["by_source"].items():
             lines.append(f"| {s} | {_fmt(v['precision'])} | {_fmt(v['recall'])} | {v['tp']} | {v['fp']} | {v['fn']} |")
+        lines += ["", "| labelled theme | heart-related questions | found heart-related | recall |"]
+        lines += ["|---|---|---|---|"]
+        for t, v in res["found_by_theme"].items():
+            lines.append(f"| {t} | {v['n']} | {v['found']} | {_fmt(v['found'] / v['n'])} |")
         lines += ["", "| theme (one against the rest) | precision | recall | tp | fp | fn |"]
         lines += ["|---|---|---|---|---|---|"]
         for t, v in res["by_theme"].items():

@@ -35,10 +35,12 @@ def question_text(record: dict[str, Any]) -> str:
 
 
 def load_labelled(path: Path = LABELLED_SET, split: str | None = None) -> list[Labelled]:
+    """Records of one split, several joined by commas ("holdout3,holdout4"), or all (None or "all")."""
+    wanted = None if split in (None, "all") else set(split.split(","))
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        if split in (None, "all", r["split"]):
+        if wanted is None or r["split"] in wanted:
             out.append(
                 Labelled(
                     r["id"], r["source"], r["split"], question_text(r), r["heart_related"], r["theme"], r.get("answer")
@@ -73,6 +75,14 @@ def evaluate(records: list[Labelled], classify: Classifier, *, use_answer: bool 
     }
     themes = sorted({r.theme for r in records if r.theme} | {lab.theme for lab in labels if lab.theme})
     by_theme = {t: _prf((r.theme == t, lab.theme == t) for r, lab in zip(records, labels, strict=True)) for t in themes}
+    # of the questions labelled with a theme, how many the classifier calls heart-related at all
+    found_by_theme = {
+        t: {
+            "n": sum(1 for r in records if r.theme == t),
+            "found": sum(1 for r, lab in zip(records, labels, strict=True) if r.theme == t and lab.heart_related),
+        }
+        for t in sorted({r.theme for r in records if r.theme})
+    }
     theme_agreement = [
         r.theme == lab.theme for r, lab in zip(records, labels, strict=True) if r.heart_related and lab.heart_related
     ]
@@ -87,6 +97,7 @@ def evaluate(records: list[Labelled], classify: Classifier, *, use_answer: bool 
         "overall": _prf(pairs),
         "by_source": by_source,
         "by_theme": by_theme,
+        "found_by_theme": found_by_theme,
         "theme_accuracy_on_true_positives": sum(theme_agreement) / len(theme_agreement) if theme_agreement else None,
         "errors": errors,
         "predictions": [lab.heart_related for lab in labels],

@@ -41,7 +41,16 @@ def _option_of(text: str, pos: int) -> int:
 
 THRESHOLD = 0.8  # maximises F1 on the 1,000 labelled questions that were used to write the rules
 ANSWER = 1.0  # the right answer is what the question turns on: its terms count like the ask's
-ANSWER_CHARS = 300  # a reference explanation names its answer first, then walks through the differential
+ANSWER_CHARS = 300
+_FIRST_SENTENCE = re.compile(r"^.*?[.?!](?=\s+[A-Z(]|\s*$)", re.S)
+
+
+def answer_opening(answer: str) -> str:
+    """A reference explanation names its answer first, then walks through the differential: keep its first
+    sentence (an exam option is one already)."""
+    head = answer.strip()[:ANSWER_CHARS]
+    m = _FIRST_SENTENCE.match(head)
+    return m.group(0) if m else head
 
 
 def classify_lexical(text: str, *, answer: str | None = None, threshold: float = THRESHOLD) -> HeartLabel:
@@ -52,7 +61,7 @@ def classify_lexical(text: str, *, answer: str | None = None, threshold: float =
     """
     scores, evidence = _scores(text)
     if answer and answer.strip().lower() not in ("yes", "no", "maybe"):
-        answer_scores, answer_evidence = _scores(answer[:ANSWER_CHARS])
+        answer_scores, answer_evidence = _scores(answer_opening(answer))
         for theme, v in answer_scores.items():
             scores[theme] = scores.get(theme, 0.0) + ANSWER * v
         for term in answer_evidence:

@@ -122,7 +122,7 @@ TERMS: list[tuple[str, str, float]] = [
     (
         "cardiovascular risk factors",
         r"cardiovascular risk|hyperlipid\w*|dyslipid\w*|hypercholesterol\w*|hypertriglycerid\w*|\bldl\b"
-        r"|\bstatins?\b|bile acid sequestrants?|cholesterol (?:screening|levels?|lowering)",
+        r"|low[- ]density lipoprotein|\bstatins?\b|bile acid sequestrants?|cholesterol (?:screening|levels?|lowering)",
         1.0,
     ),
     (
@@ -135,13 +135,14 @@ TERMS: list[tuple[str, str, float]] = [
     (
         GENERIC,
         r"cardiovascular (?:disease|events?|outcomes?|mortality)|heart disease|cardiac arrest|pericardi\w+"
-        r"|aortic (?:dissection|aneurysm)|aneurysm of the aorta|abdominal aortic|dissection of the aorta"
+        r"|aortic (?:dissection|aneurysm|rupture|transection|injury)|aneurysm of the aorta"
+        r"|(?:abdominal|thoracic) aort\w+|(?:dissection|rupture) of the aorta"
         r"|peripheral arter(?:y|ial) disease|claudication|aortoiliac|coronary sinus|myxoma|tamponade"
         r"|pulsus paradoxus|cardiogenic shock|arterial (?:emboli|embolism|embolus|occlusion)|limb isch(?:a)?emia"
         r"|cardiac (?:contusion|output|tumou?r|catheteri[sz]ation|surgery|reoperations?)|heart surgery"
         r"|heart problems?|cardiologist|cardiopulmonary bypass"
         r"|pulse pressure|stroke volume|cardiac cycle|type a dissection|aortic (?:replacement|root)|epicardial"
-        r"|myocardi(?:um|al)(?! infarct)|endocardi(?:um|al)",
+        r"|myocardi(?:um|al)(?! infarct)|endocardi(?:um|al)|cardiac myocytes?|cardiomyocytes?",
         1.0,
     ),
     (
