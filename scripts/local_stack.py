@@ -1,7 +1,9 @@
 """Start a local judge and the grader as separate processes (benchmarks, the smoke run, demos).
 
-Judges: `scripted` (tests/scripted_judge.py, deterministic, no model) or `llama` (llama.cpp's
-OpenAI-compatible server with the SmolLM2-135M GGUF from `make install-judge`: a real model).
+Judges: `scripted` (tests/scripted_judge.py, deterministic, no model) or `llama` (a real model, SmolLM2-135M
+GGUF from `make install-judge`, behind llama.cpp's own `llama-server` where `make install-judge` built it:
+parallel slots, continuous batching, prompt cache, all cores; else behind llama-cpp-python's server, which
+answers one call at a time and computes logprobs in Python: 3-4x slower per judge call).
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ REPO = Path(__file__).resolve().parents[1]
 # the team's read-only samples beside the checkout (RUBRIC_SHARED_DATA points at another copy)
 SHARED_DATA = Path(os.environ.get("RUBRIC_SHARED_DATA") or REPO.parent / "shared" / "data")
 # SmolLM2 rarely puts much mass on a clean YES/NO: accept any answer mass, keep its explanations short;
-# llama.cpp's server answers one call at a time, so queue few and let them wait
+# two calls per llama-server slot keep it busy while the grader parses; the top 20 alternatives find YES/NO
+# more often than 10 for a model that puts little mass on them
+JUDGE_SLOTS = 2
 SMOLLM2_GRADER_ENV = {
     "GRADER_JUDGE_MIN_ANSWER_MASS": "0",
     "GRADER_JUDGE_MAX_TOKENS": "64",
-    "GRADER_JUDGE_CONCURRENCY": "2",
+    "GRADER_JUDGE_CONCURRENCY": str(2 * JUDGE_SLOTS),
+    "GRADER_JUDGE_TOP_LOGPROBS": "20",
+    "GRADER_JUDGE_LOGPROB_ANSWER_TOKENS": "6",  # it often opens with a newline: one call, not two
     "GRADER_JUDGE_TIMEOUT_S": "600",
 }
 
@@ -88,27 +94,60 @@ def judge(kind: str, latency_s: float = 0.0) -> Iterator[tuple[str, str]]:
         with _process(args, url + "/models"):
             yield url, "scripted"
     elif kind == "llama":
-        args = [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
+        with _process(llama_judge_command(port), url + "/models"):
+            yield url, "judge"
+    else:
+        raise SystemExit(f"unknown judge {kind!r}: scripted | llama")
+
+
+def llama_server() -> Path | None:
+    """llama.cpp's own server beside this Python (`make install-judge` builds it), if there and not turned
+    off with RUBRIC_LOCAL_JUDGE=llama-cpp-python (to compare the two, or where the build failed)."""
+    if os.environ.get("RUBRIC_LOCAL_JUDGE", "auto") == "llama-cpp-python":
+        return None
+    path = Path(sys.executable).parent / "llama-server"
+    return path if os.access(path, os.X_OK) else None
+
+
+def llama_judge_command(port: int, threads: int | None = None) -> list[str]:
+    """SmolLM2 behind llama-server (all cores, parallel slots), or llama-cpp-python's server without it."""
+    threads = threads or os.cpu_count() or 1
+    if (server := llama_server()) is not None:
+        return [
+            str(server),
             "--model",
             str(smollm2_gguf()),
-            "--model_alias",
+            "--alias",
             "judge",
-            "--n_threads",
-            "1",
-            "--n_ctx",
-            "4096",
+            "--threads",
+            str(threads),
+            "--parallel",
+            str(JUDGE_SLOTS),
+            "--ctx-size",
+            str(4096 * JUDGE_SLOTS),
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
+            "--log-disable",
         ]
-        with _process(args, url + "/models"):
-            yield url, "judge"
-    else:
-        raise SystemExit(f"unknown judge {kind!r}: scripted | llama")
+    return [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(smollm2_gguf()),
+        "--model_alias",
+        "judge",
+        "--n_threads",
+        "1",
+        "--n_ctx",
+        "4096",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def grader_command(port: int) -> list[str]:
@@ -168,3 +207,17 @@ def smollm2_stack(data: str | Path) -> Iterator[tuple[str, str, str]]:
         raise SystemExit(f"no data at {data} (set RUBRIC_SHARED_DATA or pass --data)")
     with judge("llama") as (judge_url, model), grader(judge_url, model, **SMOLLM2_GRADER_ENV) as url:
         yield judge_url, model, url
+
+
+def main() -> None:
+    """`python scripts/local_stack.py --port 8000`: the local SmolLM2 judge in the foreground (make judge-local)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--port", type=int, default=8000)
+    args = llama_judge_command(ap.parse_args().port)
+    os.execv(args[0], args)
+
+
+if __name__ == "__main__":
+    main()

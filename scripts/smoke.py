@@ -11,16 +11,14 @@ show the plumbing only.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts.local_stack import REPO, grader, judge
+from scripts._stages import Stages
+from scripts.local_stack import REPO, SMOLLM2_GRADER_ENV, grader, judge
 
 
 def main() -> None:
@@ -30,44 +28,23 @@ def main() -> None:
     ap.add_argument("--source", default=str(REPO / "examples" / "heart_demo.jsonl"))
     ap.add_argument("--workdir", default="runs/smoke")
     ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument(
+        "--policy", default="gguf:smollm2", help="model spec: gguf:smollm2 (pretrained), tiny:DIR (random), a path"
+    )
     a = ap.parse_args()
 
     from trainer.cli import main as trainer
 
     work = Path(a.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    log_path = work / "smoke.log"
-    log_file = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - open for the whole run
-
-    @contextlib.contextmanager
-    def stage(name: str) -> Iterator[None]:
-        """The stage's own output (Python's and its children's, at the file-descriptor level) to the log."""
-        t = time.perf_counter()
-        print(f"[smoke] {name} ...", flush=True)
-        saved = [os.dup(1), os.dup(2)]
-        os.dup2(log_file.fileno(), 1)
-        os.dup2(log_file.fileno(), 2)
-        try:
-            with (
-                contextlib.redirect_stdout(log_file),
-                contextlib.redirect_stderr(log_file),
-                warnings.catch_warnings(),
-            ):
-                warnings.simplefilter("ignore")
-                yield
-        finally:
-            log_file.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-        print(f"[smoke] {name}: done in {time.perf_counter() - t:.1f} s", flush=True)
+    stages = Stages(work / "smoke.log", "smoke")
+    stage = stages.stage
 
     common = [
         "--preset",
         "cpu-smoke",
         "--model_name_or_path",
-        f"tiny:{work / 'tiny-model'}",
+        a.policy,
         "--dataset_path",
         str(work / "data"),
         "--max_steps",
@@ -76,9 +53,9 @@ def main() -> None:
     env = {"GRADER_JUDGE_MODE": a.mode}
     if a.judge == "llama":
         # SmolLM2-135M rarely answers YES/NO, so its answer mass is a few percent: the real check would make
-        # every reward a typed null. The smoke run shows the plumbing, so it accepts any mass; a real judge
-        # keeps the default (GRADER_JUDGE_MIN_ANSWER_MASS=0.5).
-        env["GRADER_JUDGE_MIN_ANSWER_MASS"] = "0"
+        # every reward a typed null. The smoke run shows the loop, so it accepts any mass (and looks at the top
+        # 20 alternatives); a real judge keeps the default (GRADER_JUDGE_MIN_ANSWER_MASS=0.5).
+        env |= SMOLLM2_GRADER_ENV
     with judge(a.judge) as (judge_url, model), grader(judge_url, model, **env) as url:
         print(f"[smoke] judge ({a.judge}) and grader ready: {url}", flush=True)
         os.environ["RUBRIC_GRADER_URL"] = url
@@ -119,19 +96,32 @@ def main() -> None:
             )
         t_grpo = time.perf_counter() - t0
     steps = [h for h in grpo.state.log_history if "step_time" in h]
-    print(f"\nsmoke ({a.judge} judge, {a.mode}):")
+    print(f"\nsmoke ({a.judge} judge, {a.mode}; policy {a.policy}):")
     print(f"  sft : {sft.state.global_step} steps in {t_sft:.1f} s (load included)")
     print(
         f"  grpo: {grpo.state.global_step} steps in {t_grpo:.1f} s (load included); per step: "
         + ", ".join(
             f"{h['step_time']:.2f} s (reward {h.get('reward', float('nan')):.2f}, "
-            f"judge calls {h.get('rubric/judge_calls', 0):.0f}, "
-            f"grader {h.get('rubric/grader_latency_s', 0):.2f} s)"
+            f"judge calls {h.get('rubric/judge_calls', 0):.0f}; {step_split(h)})"
             for h in steps
         )
     )
     print(f"  adapter: {work / 'grpo' / 'adapter_model.safetensors'}")
-    print(f"  the libraries' own output: {log_path}")
+    completions = list(getattr(grpo, "_logs", {}).get("completion", []))  # TRL's table of recent completions
+    if completions:
+        from shared.rewards import completion_text
+
+        print(f"  a completion of the last step: {completion_text(completions[-1])[:300]!r}")
+    print(f"  the libraries' own output: {stages.log_path}")
+
+
+def step_split(h: dict) -> str:
+    """Where a logged GRPO step's time went (trainer/timed_grpo.py)."""
+    return (
+        f"generation {h.get('time/generation_s', float('nan')):.2f} s, "
+        f"judging {h.get('time/judging_s', float('nan')):.2f} s, "
+        f"optimisation {h.get('time/optimisation_s', float('nan')):.2f} s"
+    )
 
 
 if __name__ == "__main__":

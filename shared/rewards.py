@@ -64,7 +64,7 @@ def _content(content: Any) -> str:
     return content or ""
 
 
-def _text(completion: Any) -> str:
+def completion_text(completion: Any) -> str:
     """A completion as text: a string, or the assistant turns of a chat completion."""
     if isinstance(completion, str):
         return completion
@@ -99,7 +99,7 @@ def build_items(
 ) -> list[GradeItem]:
     gids = group_ids(prompts, call)
     return [
-        GradeItem(id=str(i), prompt=_prompt(p), response=_text(c), rubric=load_rubric(r), group_id=g)
+        GradeItem(id=str(i), prompt=_prompt(p), response=completion_text(c), rubric=load_rubric(r), group_id=g)
         for i, (p, c, r, g) in enumerate(zip(prompts, completions, rubrics, gids, strict=True))
     ]
 
@@ -127,17 +127,25 @@ async def grade_with(client: AsyncGraderClient, items: Sequence[GradeItem], cfg:
     )
 
 
-def dump_batch(items: Sequence[GradeItem], path: Path) -> None:
-    """One GRPO batch as item rows (group_id, prompt, completion, rubric), for comparing schemes later."""
+def dump_batch(items: Sequence[GradeItem], path: Path, resp: GradeResponse | None = None) -> None:
+    """One GRPO batch as item rows (group_id, prompt, completion, rubric), for comparing schemes later; with
+    the grader's answer, each row also keeps its reward, the reward's std, a null's reason and every
+    criterion's verdict (`met`, `p_met`), so a run's rewards can be studied without re-judging."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    results = {r.id: r for r in resp.results} if resp is not None else {}
     with open(path, "w", encoding="utf-8") as f:
         for it in items:
-            row = {
+            row: dict[str, Any] = {
                 "group_id": it.group_id,
                 "prompt": [m.model_dump() for m in it.messages()],
                 "completion": it.response,
                 "rubric": [c.model_dump(exclude_none=True) for c in it.rubric],
             }
+            if (r := results.get(it.id)) is not None:
+                row["reward"] = r.reward
+                row["reward_std"] = r.reward_std
+                row["error"] = r.error.type.value if r.error is not None else None
+                row["verdicts"] = [{"met": c.met, "p_met": c.p_met} for c in r.criteria]
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
@@ -189,15 +197,18 @@ def make_rubric_reward(
         if loop_id not in clients:
             clients[loop_id] = AsyncGraderClient(client_settings)
         items = build_items(prompts, completions, rubrics, calls)
-        if cfg.dump_dir:
-            dump_batch(items, Path(cfg.dump_dir) / f"batch-{os.getpid()}-{calls:06d}.jsonl")
+        dump = Path(cfg.dump_dir) / f"batch-{os.getpid()}-{calls:06d}.jsonl" if cfg.dump_dir else None
         start = time.perf_counter()
         try:
             resp = await grade_with(clients[loop_id], items, cfg)
         except Exception:
+            if dump is not None:
+                dump_batch(items, dump)
             if cfg.on_grader_error == "none":
                 return [None] * len(items)
             raise
+        if dump is not None:
+            dump_batch(items, dump, resp)
         if on_response is not None:
             on_response(resp)
         log_metric = kwargs.get("log_metric")

@@ -7,6 +7,9 @@ fault injection and benchmarks; the llama.cpp test covers a real model.
 Decision rule for one criterion:
 - a directive ``[p=0.7]`` in the criterion text fixes P(met) = 0.7;
 - a directive ``[contains=xy]`` makes it met (P = 1) iff the response contains "xy", else P = 0;
+- a directive ``[letter=e]`` makes P(met) grow with the share of that letter among the response's letters
+  (4 x the share, kept within 0.02..0.98): a graded, measurable property a policy can learn
+  (tests/test_learning_signal.py);
 - otherwise P(met) is the share of the criterion's content words (5+ letters) found in the response,
   pushed to 0.9 / 0.1 around 0.5.
 Fault directives in the criterion text: ``[fault=500]``, ``[fault=429]``, ``[fault=400]`` (any status),
@@ -43,6 +46,7 @@ _RUBRIC_LINE = re.compile(r"^\d+\. \[(reward|penalty), ([\d.]+) points\] (.*)$",
 _P = re.compile(r"\[p=([\d.]+)\]")
 _FAULT = re.compile(r"\[fault=([\w-]+)\]")
 _CONTAINS = re.compile(r"\[contains=([^\]]+)\]")
+_LETTER = re.compile(r"\[letter=(\w)\]")
 _WORD = re.compile(r"[a-z]{5,}")
 _STOP = {
     "about",
@@ -84,11 +88,19 @@ def _content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+def letter_p(letter: str, response: str) -> float:
+    letters = [ch for ch in response.lower() if ch.isalpha()]
+    share = letters.count(letter.lower()) / len(letters) if letters else 0.0
+    return min(0.98, max(0.02, 4 * share))
+
+
 def p_met(criterion: str, response: str) -> float:
     if m := _P.search(criterion):
         return float(m.group(1))
     if m := _CONTAINS.search(criterion):
         return 1.0 if m.group(1).lower() in response.lower() else 0.0
+    if m := _LETTER.search(criterion):
+        return letter_p(m.group(1), response)
     words = _content_words(_P.sub("", _FAULT.sub("", criterion.split("\n(This criterion")[0])))
     if not words:
         return 0.1

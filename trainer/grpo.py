@@ -44,20 +44,29 @@ def build_reward(script_args: GRPOScriptArguments) -> Any:
     return make_rubric_reward(settings, client)
 
 
-def run_grpo(script_args: GRPOScriptArguments, training_args: Any, model_args: Any) -> Any:
+def build_trainer(
+    script_args: GRPOScriptArguments, training_args: Any, model_args: Any, reward_funcs: Any = None
+) -> Any:
+    """The GRPO trainer `run_grpo` trains; `reward_funcs` replaces the grader reward (tests wrap it)."""
     from transformers import AutoTokenizer
-    from trl import GRPOTrainer, get_peft_config
+    from trl import get_peft_config
+
+    from trainer.timed_grpo import TimedGRPOTrainer
 
     model_path = resolve_model_path(model_args.model_name_or_path)
     dataset = load_jsonl_dataset(script_args.dataset_path, "grpo").select_columns(["prompt", "rubric"])
-    trainer = GRPOTrainer(
+    return TimedGRPOTrainer(
         model=load_policy(model_path, model_args, script_args.sft_adapter),
-        reward_funcs=build_reward(script_args),
+        reward_funcs=reward_funcs if reward_funcs is not None else build_reward(script_args),
         args=training_args,
         train_dataset=dataset,
         processing_class=AutoTokenizer.from_pretrained(model_path, padding_side="left"),
         peft_config=get_peft_config(model_args),
     )
+
+
+def run_grpo(script_args: GRPOScriptArguments, training_args: Any, model_args: Any) -> Any:
+    trainer = build_trainer(script_args, training_args, model_args)
     trainer.train(resume_from_checkpoint=resume_arg(training_args))
     trainer.save_model(training_args.output_dir)
     return trainer

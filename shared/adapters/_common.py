@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -59,7 +60,11 @@ def text_of(completion: Any) -> str:
 
 
 def group_key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    """A short, stable key for any JSON-able value (a prompt, an index, settings): `g-` and 16 hex digits of
+    the SHA-256 of its canonical JSON. The grader caps `group_id` at 256 characters, and a real prompt (an
+    exam vignette, a multi-turn chat) is far longer than that: the key must not grow with the prompt."""
+    canonical = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    return "g-" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def null_info(result: ItemResult) -> str:
