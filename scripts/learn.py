@@ -50,7 +50,9 @@ def main() -> None:
     ap.add_argument("--workdir", default="runs/learn")
     ap.add_argument("--schemes", default=",".join(SCHEMES))
     ap.add_argument("--steps", type=int, default=16, help="GRPO steps per scheme (one prompt each)")
-    ap.add_argument("--window", type=int, default=4, help="first/last steps compared")
+    ap.add_argument(
+        "--prompts", type=int, default=4, help="distinct training prompts, cycled: each pass shows every one once"
+    )
     ap.add_argument("--policy", default="gguf:smollm2")
     ap.add_argument("--preset", default="cpu-learn")
     ap.add_argument("--seed", type=int, default=0)
@@ -75,7 +77,7 @@ def main() -> None:
     if not source.exists():
         log.say(f"no records at {source}: training on the demo records (examples/heart_demo.jsonl)")
         source = REPO / "examples" / "heart_demo.jsonl"
-    rows, picked = training_rows(read_jsonl(source), a.steps, seed=a.seed)
+    rows, picked = training_rows(read_jsonl(source), a.prompts, seed=a.seed)
     train = write_rows(rows, work / "data" / "train.jsonl")
     eval_sources = [p for p in HEALTHBENCH if p.exists()]
     eval_data = concat_jsonl(eval_sources, work / "data" / "healthbench_eval.jsonl") if eval_sources else None
@@ -119,7 +121,8 @@ def main() -> None:
             calls = [h.get("rubric/judge_calls") for h in history if "rubric/judge_calls" in h]
             runs[scheme] = {
                 "series": series,
-                "change": window_change(per_step, a.window, seed=a.seed),
+                # the first pass over the prompts against the last: the same prompts, so a change is learning
+                "change": window_change(per_step, len(rows), seed=a.seed),
                 "null_rewards": sum(
                     1 for f in (out / "rewards").glob("batch-*.jsonl") for r in read_jsonl(f) if r.get("reward") is None
                 ),
@@ -184,7 +187,7 @@ def main() -> None:
         },
         "judge": "SmolLM2-135M-Instruct Q4_1 (llama.cpp)",
         "machine": machine(),
-        "window": a.window,
+        "window": len(rows),
         "wall_minutes": (time.perf_counter() - started) / 60,
         "train_minutes": train_minutes,
         "eval_minutes": eval_minutes,

@@ -107,3 +107,29 @@ def test_rollouts_saved_by_the_reward_function_are_read_back(tmp_path: Path) -> 
     groups = load_rollouts(tmp_path / "dump")
     assert [(g.id, g.completions) for g in groups] == [("1-0", ["r0", "r1"]), ("1-1", ["r2", "r3"])]
     assert groups[0].rubric[0].criterion == "Mentions aspirin"
+
+
+@pytest.mark.slow
+def test_compare_schemes_generates_with_a_local_model_spec(grader_url: str, judge_script, tmp_path: Path) -> None:
+    """No policy server: `--model_name_or_path tiny:DIR` (or gguf:smollm2) samples the G completions here."""
+    data = tmp_path / "prompts.jsonl"
+    rubric = [{"criterion": "Mentions e [contains=e]", "points": 5}, {"criterion": "Uses z [contains=z]", "points": -2}]
+    with open(data, "w") as f:
+        for i in range(2):
+            f.write(
+                json.dumps({"prompt": [{"role": "user", "content": f"q{i}: chest pain?"}], "rubric": rubric}) + "\n"
+            )
+    args = CompareSchemesArguments(
+        data=str(data),
+        model_name_or_path=f"tiny:{tmp_path / 'tiny'}",
+        num_generations=3,
+        max_tokens=8,
+        modes=["logprob"],
+        grader_url=grader_url,
+        output_dir=str(tmp_path / "out"),
+    )
+    res = run_compare_schemes(args)
+    assert res["groups"] == 2 and res["items"] == 6 and "generated here by tiny:" in res["source"]
+    assert judge_script.calls == 12  # 6 completions x 2 criteria
+    rows = [json.loads(x) for x in (tmp_path / "out" / "rollouts.jsonl").read_text().splitlines()]
+    assert [len(r["completions"]) for r in rows] == [3, 3]

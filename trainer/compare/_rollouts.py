@@ -92,6 +92,38 @@ def generate(groups: list[Group], base_url: str, model: str, api_key: str | None
     return groups
 
 
+def generate_local(
+    groups: list[Group], model_spec: str, *, n: int, temperature: float, max_tokens: int, seed: int
+) -> list[Group]:
+    """G sampled completions per prompt from a local model (`gguf:smollm2`, `tiny:DIR`, a directory or hub id),
+    with transformers on this machine: no server needed."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from trainer.models import resolve_model_path
+
+    path = resolve_model_path(model_spec)
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path).eval()
+    torch.manual_seed(seed)
+    for g in groups:
+        enc = tok.apply_chat_template(
+            [m.model_dump() for m in g.prompt], add_generation_prompt=True, return_dict=True, return_tensors="pt"
+        )
+        with torch.no_grad():
+            out = model.generate(
+                **enc,
+                do_sample=True,
+                temperature=temperature,
+                max_new_tokens=max_tokens,
+                num_return_sequences=n,
+                pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
+            )
+        start = enc["input_ids"].shape[1]
+        g.completions.extend(tok.decode(row[start:], skip_special_tokens=True) for row in out)
+    return groups
+
+
 def save_rollouts(groups: list[Group], path: Path) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for g in groups:

@@ -97,8 +97,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"> {CAVEAT}",
         "",
         f"- policy `{cfg['policy']}`, LoRA (preset `{cfg['preset']}`), {cfg['steps']} steps of one prompt x "
-        f"G = {cfg['num_generations']} completions, seed {cfg['seed']}; the same prompts in the same order for "
-        "every scheme",
+        f"G = {cfg['num_generations']} completions, seed {cfg['seed']}; {results['data']['train_prompts']} prompts "
+        f"cycled ({cfg['steps'] // max(1, results['data']['train_prompts'])} passes), the same prompts in the same "
+        "order for every scheme",
         f"- training prompts: {results['data']['train_prompts']} from `{results['data']['train_source']}` "
         f"({results['data']['heart']} heart-related by the lexical filter, {results['data']['topped_up']} others "
         "to top up)",
@@ -110,8 +111,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Reward during training",
         "",
-        f"Mean reward over the first and the last {results['window']} steps, in each scheme's own units; the CI "
-        "of the change resamples whole steps (bootstrap, 2,000 draws).",
+        f"Mean reward over the first and the last {results['window']} steps — the first and the last pass over the "
+        "same prompts, so prompt difficulty cancels — in each scheme's own units; the CI of the change resamples "
+        "whole steps (bootstrap, 2,000 draws). `P(no rise)` is the bootstrap share of changes ≤ 0.",
         "",
         "| scheme | first steps | last steps | change [95% CI] | P(no rise) | zero-variance share | KL (last) "
         "| length first → last | null rewards |",
