@@ -4,13 +4,19 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings
 
 from grader_service import GraderSettings, create_app
 from tests.scripted_judge import JudgeScript, build_app
 from tests.servers import serve
+
+# Property tests assert values, not speed: a busy 2-core CI machine must not fail them on a 200 ms deadline.
+settings.register_profile("rubric", deadline=None)
+settings.load_profile("rubric")
 
 REPO = Path(__file__).resolve().parents[1]
 # the team's read-only samples; RUBRIC_SHARED_DATA points the tests at another copy
@@ -66,3 +72,39 @@ def grader_url(judge_url: str) -> Iterator[str]:
 def grader(grader_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=grader_url, timeout=30) as client:
         yield client
+
+
+def cpu_grpo_config(output_dir: str | Path, **overrides: Any) -> Any:
+    """TRL's GRPOConfig for a CPU test run: G=4 completions of one prompt a step, nothing saved or reported."""
+    from trl import GRPOConfig
+
+    base: dict[str, Any] = dict(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,
+        seed=0,
+        temperature=1.0,
+    )
+    return GRPOConfig(**(base | overrides))
+
+
+@pytest.fixture
+def stack_env(grader_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The grader's URL in the RUBRIC_* environment the RL-stack adapters read, their cached graders reset."""
+    import shared.adapters.verifiers as vf_adapter
+    import shared.adapters.verl as verl_adapter
+
+    monkeypatch.setenv("RUBRIC_GRADER_URL", grader_url)
+    monkeypatch.setenv("RUBRIC_GRADER_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("RUBRIC_REWARD_SCHEME", "hybrid")
+    verl_adapter._graders.clear()
+    vf_adapter._grader = None
+    yield grader_url
+    verl_adapter._graders.clear()
+    vf_adapter._grader = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -35,18 +34,6 @@ def reference(grader_url: str, rubrics: list[list[dict]], responses: list[str], 
     items = [{"prompt": prompt, "response": r, "rubric": rb} for r, rb in zip(responses, rubrics, strict=True)]
     body = httpx.post(f"{grader_url}/v1/grade", json={"items": items, "scheme": "hybrid"}, timeout=30).json()
     return [r["reward"] for r in body["results"]]
-
-
-@pytest.fixture
-def stack_env(grader_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("RUBRIC_GRADER_URL", grader_url)
-    monkeypatch.setenv("RUBRIC_GRADER_MAX_ATTEMPTS", "1")
-    monkeypatch.setenv("RUBRIC_REWARD_SCHEME", "hybrid")
-    verl_adapter._graders.clear()
-    vf_adapter._grader = None
-    yield grader_url
-    verl_adapter._graders.clear()
-    vf_adapter._grader = None
 
 
 # ---------------------------------------------------------------- verl (call sites copied from 0.9.1)

@@ -62,16 +62,6 @@ def _reference(grader_url: str, records: list[dict[str, Any]]) -> list[list[floa
     return [flat[i : i + len(COMPLETIONS)] for i in range(0, len(flat), len(COMPLETIONS))]
 
 
-@pytest.fixture
-def env(grader_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("RUBRIC_GRADER_URL", grader_url)
-    monkeypatch.setenv("RUBRIC_GRADER_MAX_ATTEMPTS", "1")
-    monkeypatch.setenv("RUBRIC_REWARD_SCHEME", "hybrid")
-    verl_adapter._graders.clear()
-    vf_adapter._grader = None
-    return grader_url
-
-
 def _expect(got: list[float], want: list[float | None], null_value: float = 0.0) -> None:
     assert got == pytest.approx([null_value if w is None else w for w in want])
 
@@ -82,8 +72,8 @@ def test_group_keys_are_short_and_stable_whatever_the_prompt() -> None:
     assert group_key(long) != group_key([{"role": "user", "content": "x" * 9_999}])
 
 
-def test_verl_entry_points_on_real_records(env: str, records: list[dict[str, Any]]) -> None:
-    want = _reference(env, records)
+def test_verl_entry_points_on_real_records(stack_env: str, records: list[dict[str, Any]]) -> None:
+    want = _reference(stack_env, records)
     assert want[1] == [None] * len(COMPLETIONS) and all(x is not None for x in want[0])
     path = str(verl_adapter.__file__)
     for with_index in (True, False):
@@ -106,8 +96,8 @@ def test_verl_entry_points_on_real_records(env: str, records: list[dict[str, Any
     _expect(rewards, [w for ws in want[:2] for w in ws])
 
 
-def test_verifiers_group_function_on_real_records(env: str, records: list[dict[str, Any]]) -> None:
-    want = _reference(env, records)
+def test_verifiers_group_function_on_real_records(stack_env: str, records: list[dict[str, Any]]) -> None:
+    want = _reference(stack_env, records)
     for r, ws in zip(records, want, strict=True):
         completions = [[{"role": "assistant", "content": c}] for c in COMPLETIONS]
         got = asyncio.run(
@@ -123,8 +113,8 @@ def test_verifiers_group_function_on_real_records(env: str, records: list[dict[s
         assert nulls == [float(w is None) for w in ws]
 
 
-def test_openrlhf_endpoint_on_real_records(env: str, records: list[dict[str, Any]]) -> None:
-    want = _reference(env, records)
+def test_openrlhf_endpoint_on_real_records(stack_env: str, records: list[dict[str, Any]]) -> None:
+    want = _reference(stack_env, records)
     for r, ws in zip(records, want, strict=True):
         prompt = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in r["prompt"])
         prompt += "<|im_start|>assistant\n"
@@ -133,6 +123,6 @@ def test_openrlhf_endpoint_on_real_records(env: str, records: list[dict[str, Any
             "prompts": [prompt] * len(COMPLETIONS),
             "labels": [json.dumps(r["rubric"])] * len(COMPLETIONS),
         }
-        res = httpx.post(f"{env}/v1/openrlhf/reward?null_reward=0", json=body, timeout=120)
+        res = httpx.post(f"{stack_env}/v1/openrlhf/reward?null_reward=0", json=body, timeout=120)
         assert res.status_code == 200, res.text
         _expect(res.json()["rewards"], ws)

@@ -10,6 +10,7 @@ import pytest
 
 from shared import ClientSettings, GradeResponse
 from shared.rewards import RewardSettings, group_ids, make_rubric_reward
+from tests.conftest import cpu_grpo_config
 
 RAR_RUBRIC = [
     {"description": "Essential Criteria: Mentions caffeine [contains=caffeine]", "title": "Caffeine", "weight": 5},
@@ -115,7 +116,7 @@ async def test_missing_rubric_column_is_a_clear_error(grader_url: str) -> None:
 @pytest.mark.slow
 def test_real_grpo_trainer_steps_use_grader_rewards(grader_url: str, tmp_path: Path) -> None:
     from datasets import Dataset
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     from trainer.tiny_model import build_tiny_model
 
@@ -135,21 +136,11 @@ def test_real_grpo_trainer_steps_use_grader_rewards(grader_url: str, tmp_path: P
     reward_fn = make_rubric_reward(
         RewardSettings(scheme="hybrid", _env_file=None), _client(grader_url), on_response=responses.append
     )
-    args = GRPOConfig(
-        output_dir=str(tmp_path / "out"),
+    args = cpu_grpo_config(
+        tmp_path / "out",
         max_steps=2,
-        per_device_train_batch_size=4,
-        num_generations=4,
         max_completion_length=12,
         learning_rate=1e-4,
-        logging_steps=1,
-        save_strategy="no",
-        report_to="none",
-        use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
-        seed=0,
-        temperature=1.0,
     )
     trainer = GRPOTrainer(model=str(model_dir), reward_funcs=reward_fn, args=args, train_dataset=ds)
     trainer.train()
