@@ -45,6 +45,25 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores{mem}, no GPU"
 
 
+def summarise_run(out: Path, n_prompts: int, seed: int) -> dict[str, Any]:
+    """One finished run's curves, its reward change and its nulls, from the files it left in `out`."""
+    from shared import read_jsonl
+    from trainer.learn._curves import dumped_rewards, step_series, window_change
+
+    history = json.loads((out / "log_history.json").read_text())
+    calls = [h["rubric/judge_calls"] for h in history if "rubric/judge_calls" in h]
+    return {
+        "series": step_series(history),
+        # the first pass over the prompts against the last: the same prompts, so a change is learning
+        "change": window_change(dumped_rewards(out / "rewards"), n_prompts, seed=seed),
+        "null_rewards": sum(
+            1 for f in (out / "rewards").glob("batch-*.jsonl") for r in read_jsonl(f) if r.get("reward") is None
+        ),
+        "judge_calls_per_step": sum(calls) / len(calls) if calls else None,
+        "train_seconds": next((h["train_runtime"] for h in history if "train_runtime" in h), None),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", default="runs/learn")
@@ -58,13 +77,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", default=str(RAR_SAMPLE), help="RaR-Medicine-style records to train on")
     ap.add_argument("--eval-n", type=int, default=None, help="evaluation records (default: every heart one)")
-    ap.add_argument("--eval-max-new-tokens", type=int, default=160)
+    ap.add_argument("--eval-max-new-tokens", type=int, default=96, help="as long as the training completions")
+    ap.add_argument(
+        "--reuse-runs", action="store_true", help="keep finished runs (their log_history.json) and evaluate only"
+    )
     a = ap.parse_args()
 
     from shared import read_jsonl
     from trainer.cli import main as trainer
     from trainer.cli import preset_defaults
-    from trainer.learn._curves import dumped_rewards, step_series, window_change
     from trainer.learn._data import concat_jsonl, training_rows, write_rows
     from trainer.learn._eval import expected_summary
     from trainer.learn._report import markdown, plot_curves
@@ -84,7 +105,6 @@ def main() -> None:
     log.say(f"{len(rows)} training prompts ({picked['heart']} heart-related, {picked['topped_up']} topped up)")
     num_generations = int(preset_defaults(a.preset, "grpo").get("num_generations", 6))
 
-    started = time.perf_counter()
     runs: dict[str, dict[str, Any]] = {}
     evaluation: dict[str, Any] = {}
     with judge("llama") as (judge_url, model), grader(judge_url, model, **SMOLLM2_GRADER_ENV) as url:
@@ -92,6 +112,10 @@ def main() -> None:
         log.say(f"judge and grader ready: {url}")
         for scheme in schemes:
             out = work / scheme
+            if a.reuse_runs and (out / "log_history.json").exists():
+                runs[scheme] = summarise_run(out, len(rows), a.seed)
+                log.say(f"{scheme}: reusing the finished run in {out}")
+                continue
             with log.stage(f"grpo {scheme}"):
                 t = trainer(
                     [
@@ -114,26 +138,15 @@ def main() -> None:
                         str(out / "rewards"),
                     ]
                 )
-            history = t.state.log_history
-            (out / "log_history.json").write_text(json.dumps(history, indent=1))
-            series = step_series(history)
-            per_step = dumped_rewards(out / "rewards")
-            calls = [h.get("rubric/judge_calls") for h in history if "rubric/judge_calls" in h]
-            runs[scheme] = {
-                "series": series,
-                # the first pass over the prompts against the last: the same prompts, so a change is learning
-                "change": window_change(per_step, len(rows), seed=a.seed),
-                "null_rewards": sum(
-                    1 for f in (out / "rewards").glob("batch-*.jsonl") for r in read_jsonl(f) if r.get("reward") is None
-                ),
-                "judge_calls_per_step": sum(calls) / len(calls) if calls else None,
-            }
+            (out / "log_history.json").write_text(json.dumps(t.state.log_history, indent=1))
+            runs[scheme] = summarise_run(out, len(rows), a.seed)
             c = runs[scheme]["change"]
             log.say(
                 f"{scheme}: reward {c['first']:.3f} -> {c['last']:.3f} (change {c['change']:+.3f}, 95% CI {c['ci95']})"
             )
             del t
-        train_minutes = (time.perf_counter() - started) / 60
+        # from each run's own record, so a report over reused runs still says what training cost
+        train_minutes = sum(r["train_seconds"] or 0.0 for r in runs.values()) / 60
 
         t_eval = time.perf_counter()
         if eval_data is not None:
@@ -152,13 +165,13 @@ def main() -> None:
                     str(a.eval_max_new_tokens),
                     "--judge_mode",
                     "logprob",
-                    "--n",
-                    str(a.eval_n) if a.eval_n else "None",
                     "--seed",
                     str(a.seed),
                     "--output_dir",
                     str(work / "eval" / name),
                 ]
+                if a.eval_n:
+                    args += ["--n", str(a.eval_n)]  # else evaluate's default: every heart record (up to 500)
                 if adapter:
                     args += ["--adapter", adapter, "--compare_with", str(base_dir)]
                 with log.stage(f"evaluate {name}"):
@@ -188,7 +201,7 @@ def main() -> None:
         "judge": "SmolLM2-135M-Instruct Q4_1 (llama.cpp)",
         "machine": machine(),
         "window": len(rows),
-        "wall_minutes": (time.perf_counter() - started) / 60,
+        "wall_minutes": train_minutes + eval_minutes,
         "train_minutes": train_minutes,
         "eval_minutes": eval_minutes,
         "runs": runs,
