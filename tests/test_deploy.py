@@ -60,6 +60,25 @@ def test_external_judge_leaves_the_judge_service_out() -> None:
     assert set(cfg["services"]) == {"grader", "prepare", "trainer"}
 
 
+def test_scale_profile_puts_replicas_behind_the_balancer_with_one_redis() -> None:
+    s = _config("docker-compose.yml", "docker-compose.cpu.yml", "docker-compose.scale.yml")["services"]
+    grader = s["grader"]
+    assert grader["deploy"]["replicas"] == 3 and not grader.get("ports")  # reached only through lb
+    env = grader["environment"]
+    assert env["GRADER_CACHE"] == "redis" and env["GRADER_REDIS_URL"] == "redis://redis:6379/0"
+    assert env["GRADER_JUDGE_GLOBAL_CONCURRENCY"] == "true"
+    assert s["lb"]["build"]["dockerfile"] == "docker/lb.Dockerfile" and s["lb"]["ports"][0]["target"] == 8080
+    assert s["trainer"]["environment"]["RUBRIC_GRADER_URL"] == "http://lb:8080"
+    assert s["trainer"]["depends_on"]["lb"]["condition"] == "service_healthy"
+
+
+def test_haproxy_config_finds_replicas_and_retries_requests() -> None:
+    cfg = (REPO / "docker" / "haproxy.cfg").read_text()
+    assert "server-template grader 8 grader:8080" in cfg and "resolvers docker" in cfg
+    assert "option httpchk GET /healthz" in cfg and "option redispatch" in cfg
+    assert "retry-on conn-failure empty-response" in cfg
+
+
 @pytest.mark.parametrize("dockerfile", sorted((REPO / "docker").glob("*.Dockerfile")), ids=lambda p: p.name)
 def test_dockerfiles_lint_clean(dockerfile: Path) -> None:
     res = subprocess.run([_tool("hadolint"), str(dockerfile)], capture_output=True, text=True)

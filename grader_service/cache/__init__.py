@@ -36,6 +36,9 @@ class LayeredStore:
     async def release(self, key: str, owner: str) -> None:
         await self.back.release(key, owner)
 
+    async def renew(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self.back.renew(key, owner, ttl_s)
+
     async def aclose(self) -> None:
         await self.back.aclose()
 

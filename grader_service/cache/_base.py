@@ -3,7 +3,9 @@
 Stores hold successful judgements only, keyed by everything that decides the judge's answer (prompt
 version, options, model, the exact prompt content; see `judge/_cached.py`). Shared stores (SQLite,
 Redis) also take claims: the first process to claim a key makes the judge call, the others wait for
-its value, so several grader processes behind one store judge each duplicate once.
+its value, so several grader processes behind one store judge each duplicate once. A claim is a short
+lease its owner renews while it works, so a claimant that dies (a killed replica) blocks the others for
+one lease, not for the longest a judge call may take.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Store(Protocol):
     async def claim(self, key: str, owner: str, ttl_s: float) -> bool: ...
 
     async def release(self, key: str, owner: str) -> None: ...
+
+    async def renew(self, key: str, owner: str, ttl_s: float) -> bool: ...  # extend a live claim; False if lost
 
     async def aclose(self) -> None: ...
 

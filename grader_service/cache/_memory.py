@@ -50,6 +50,9 @@ class MemoryStore:
     async def release(self, key: str, owner: str) -> None:
         return None
 
+    async def renew(self, key: str, owner: str, ttl_s: float) -> bool:
+        return True
+
     async def aclose(self) -> None:
         return None
 

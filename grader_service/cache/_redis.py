@@ -1,7 +1,8 @@
 """A judgement store in Redis: one cache for grader replicas on several hosts.
 
 Entries carry a TTL (Redis evicts them; bound its memory with `maxmemory` and an LRU policy). A claim is
-a key set with NX and an expiry; it is released only by its owner (a small Lua script).
+a key set with NX and a short expiry its owner renews while it works; it is released or renewed only by its
+owner (small Lua scripts).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import Any
 from grader_service.cache._base import Value, decode, encode
 
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+_RENEW = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+)
 
 
 class RedisStore:
@@ -25,6 +29,7 @@ class RedisStore:
         self.url = url
         self.hits = self.misses = 0
         self._release = self.r.register_script(_RELEASE)
+        self._renew = self.r.register_script(_RENEW)
 
     async def get(self, key: str) -> Value | None:
         raw = await self.r.get(self.prefix + "j:" + key)
@@ -43,6 +48,9 @@ class RedisStore:
 
     async def release(self, key: str, owner: str) -> None:
         await self._release(keys=[self.prefix + "c:" + key], args=[owner])
+
+    async def renew(self, key: str, owner: str, ttl_s: float) -> bool:
+        return bool(await self._renew(keys=[self.prefix + "c:" + key], args=[owner, max(1, int(ttl_s * 1000))]))
 
     async def aclose(self) -> None:
         await self.r.aclose()

@@ -84,6 +84,12 @@ class SQLiteStore:
     async def release(self, key: str, owner: str) -> None:
         self.db.execute("DELETE FROM claims WHERE key = ? AND owner = ?", (key, owner))
 
+    async def renew(self, key: str, owner: str, ttl_s: float) -> bool:
+        cur = self.db.execute(
+            "UPDATE claims SET expires = ? WHERE key = ? AND owner = ?", (time.time() + ttl_s, key, owner)
+        )
+        return cur.rowcount == 1
+
     async def aclose(self) -> None:
         self.db.close()
 

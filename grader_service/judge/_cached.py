@@ -49,10 +49,11 @@ def _hit(value: Judgement | RatingJudgement) -> Judgement | RatingJudgement:
 
 
 class CachedJudge:
-    def __init__(self, inner: Judge, store: Store, *, claim_ttl_s: float = 120.0) -> None:
+    def __init__(self, inner: Judge, store: Store, *, claim_lease_s: float = 10.0, max_wait_s: float = 120.0) -> None:
         self.inner = inner
         self.store = store
-        self.claim_ttl_s = claim_ttl_s
+        self.claim_lease_s = claim_lease_s  # renewed every third of it while the call runs
+        self.max_wait_s = max_wait_s  # the longest a waiter waits on a live claimant before calling itself
         self.owner = uuid.uuid4().hex  # this process, in the store's claims
         self._in_flight: dict[str, asyncio.Future[object]] = {}
 
@@ -80,12 +81,17 @@ class CachedJudge:
         self._in_flight[key] = shared
         outcome: object = _RETRY
         claimed = False
+        keeper: asyncio.Task[None] | None = None
         try:
             if self.store.shared:
-                claimed = await self.store.claim(key, self.owner, self.claim_ttl_s)
-                if not claimed and (other := await self._wait_for_claimant(key)) is not None:
-                    outcome = other
-                    return _hit(other)  # type: ignore[return-value]
+                claimed = await self.store.claim(key, self.owner, self.claim_lease_s)
+                if not claimed:
+                    other, claimed = await self._wait_for_claimant(key)
+                    if other is not None:
+                        outcome = other
+                        return _hit(other)  # type: ignore[return-value]
+                if claimed:
+                    keeper = asyncio.create_task(self._keep_claim(key))
             metrics.CACHE.labels("miss").inc()
             value = await call()
             value.usage.cache_misses += 1
@@ -94,25 +100,41 @@ class CachedJudge:
                 await self.store.set(key, value)
             return value
         finally:
+            if keeper is not None:
+                keeper.cancel()
             if claimed:
                 await self.store.release(key, self.owner)
             del self._in_flight[key]
             shared.set_result(outcome)  # waiters get the judgement, or _RETRY when this call failed or stopped
 
-    async def _wait_for_claimant(self, key: str) -> Judgement | RatingJudgement | None:
-        """Another process is judging this key: wait for its judgement (or for its claim to lapse)."""
+    async def _keep_claim(self, key: str) -> None:
+        """Renew this process's claim while its call runs; if this process dies, the claim lapses in one lease."""
+        while True:
+            await asyncio.sleep(self.claim_lease_s / 3)
+            try:
+                if not await self.store.renew(key, self.owner, self.claim_lease_s):
+                    return  # lost it (the store was flushed, or a stall outlived the lease): others may call
+            except Exception:  # a store hiccup must not fail the judge call it guards
+                continue
+
+    async def _wait_for_claimant(self, key: str) -> tuple[Judgement | RatingJudgement | None, bool]:
+        """Another process is judging this key: wait for its judgement while its claim is alive. Returns the
+        judgement, or (None, True) when the claim lapsed (its owner died or failed) and this process now holds
+        it, or (None, False) after `max_wait_s` (call without a claim)."""
         delay = 0.01
         waited = 0.0
-        while waited < self.claim_ttl_s:
+        while waited < self.max_wait_s:
             await asyncio.sleep(delay)
             waited += delay
             if (value := await self.store.get(key)) is not None:
-                return value
-            if await self.store.claim(key, self.owner, self.claim_ttl_s):  # its claim lapsed or was released
-                await self.store.release(key, self.owner)
-                return await self.store.get(key)
+                return value, False
+            if await self.store.claim(key, self.owner, self.claim_lease_s):  # its claim lapsed or was released
+                if (value := await self.store.get(key)) is not None:
+                    await self.store.release(key, self.owner)
+                    return value, False
+                return None, True
             delay = min(delay * 1.5, 0.25)
-        return None
+        return None, False
 
     async def judge_criterion(self, ctx: ItemContext, criterion: Criterion, opts: JudgeRequestOptions) -> Judgement:
         key = _key("criterion", ctx, [criterion], opts)

