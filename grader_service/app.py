@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from grader_service import _openapi, grading, metrics, openrlhf
+from grader_service._disconnect import CLIENT_CLOSED, unless_disconnected
 from grader_service._guard import Guard, token_ok
 from grader_service._logging import RequestLog
 from grader_service._redact import redact_url
@@ -78,6 +79,24 @@ async def _startup_probe(prober: Prober) -> None:
         log.warning("judge probe: %s -- fix: %s", p["problem"], p["fix"])
     for a in report.adapted:
         log.warning("judge probe: adapted: %s", a)
+
+
+def components(judge: Judge, limiter: JudgeLimiter | None) -> dict[str, dict[str, Any]]:
+    """The state of what sits around the judge, for /readyz: the cache and the Redis-held global limit."""
+    out: dict[str, dict[str, Any]] = {}
+    store = getattr(judge, "store", None)
+    if store is not None and hasattr(store, "health"):
+        out["cache"] = store.health()
+    if limiter is not None and (limit := limiter.health()) is not None:
+        out["global_limit"] = limit
+    return out
+
+
+def overall(judge_status: str, parts: dict[str, dict[str, Any]]) -> str:
+    """A working judge with a degraded part around it is `degraded` (still serving: HTTP 200)."""
+    if judge_status == "ready" and any(p.get("status") == "degraded" for p in parts.values()):
+        return "degraded"
+    return judge_status
 
 
 def build_limiter(settings: GraderSettings) -> JudgeLimiter:
@@ -229,7 +248,10 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
 
     @app.post("/v1/grade", response_model=GradeResponse, dependencies=auth)
     async def grade(body: GradeRequest, request: Request) -> Response:
-        result = await grading.grade(body, request.app.state.judge, settings)
+        result, gone = await unless_disconnected(request, grading.grade(body, request.app.state.judge, settings))
+        if result is None or gone:
+            request.scope["state"]["log"] = {"items": len(body.items), "client": "disconnected: grading cancelled"}
+            return Response(status_code=CLIENT_CLOSED)
         request.scope["state"]["log"] = {
             "items": len(result.results),
             "judge_calls": result.usage.judge_calls,
@@ -244,7 +266,11 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
         body: openrlhf.OpenRLHFRequest, request: Request, params: Annotated[openrlhf.OpenRLHFParams, Query()]
     ) -> JSONResponse:
         """OpenRLHF's remote reward model protocol: `--remote_rm_url http://grader:8080/v1/openrlhf/reward`."""
-        status, payload = await openrlhf.reward(body, params, request.app.state.judge, settings)
+        work = openrlhf.reward(body, params, request.app.state.judge, settings)
+        done, gone = await unless_disconnected(request, work)
+        if done is None or gone:
+            return Response(status_code=CLIENT_CLOSED)
+        status, payload = done
         return JSONResponse(payload, status)
 
     @app.post("/v1/rubrics/validate", response_model=RubricValidationResponse, dependencies=auth)
@@ -280,13 +306,14 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
 
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
+        parts = components(request.app.state.judge, request.app.state.limiter)
         if not settings.judge_probe:
             ok, detail = await request.app.state.judge.ready()
-            body = {"status": "ready" if ok else "unreachable", "judge": judge_info, "detail": detail}
-            return JSONResponse(body, 200 if ok else 503)
+            body = {"status": overall("ready" if ok else "unreachable", parts), "judge": judge_info, "detail": detail}
+            return JSONResponse({**body, **parts}, 200 if ok else 503)
         report = await request.app.state.prober.report()
-        body = {"status": report.status, "judge": judge_info, "probe": report.as_dict()}
-        return JSONResponse(body, 200 if report.healthy else 503)
+        body = {"status": overall(report.status, parts), "judge": judge_info, "probe": report.as_dict()}
+        return JSONResponse({**body, **parts}, 200 if report.healthy else 503)
 
     @app.get("/v1/judge")
     async def judge_families(request: Request) -> dict[str, Any]:

@@ -4,7 +4,8 @@
   of 429s already in flight counts once), grown back by one after a cap's worth of successes.
 - Requests-per-minute and tokens-per-minute buckets (hosted judges enforce both).
 - Optionally one cap for all grader replicas, held in Redis (`RedisSlots`); without Redis, workers
-  on one host split the cap evenly (see `app.build_judge`).
+  on one host split the cap evenly (see `app.build_judge`). While that Redis is away each replica keeps
+  its own cap (logged once, `/readyz` degraded) and rejoins the global one when it is back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from grader_service import metrics
+from grader_service._outage import Outage
 
 
 class Limiter(Protocol):
@@ -74,25 +76,37 @@ class RedisSlots:
     def __init__(self, url: str, limit: int, lease_s: float, key: str = "rubric-grader:slots") -> None:
         import redis.asyncio as redis
 
-        self.r = redis.from_url(url)
+        self.r = redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self.limit = limit
         self.lease_s = lease_s
         self.key = key
         self._acquire = self.r.register_script(self._ACQUIRE)
+        self.outage = Outage("global judge limit (redis)", fallback="this replica's own cap")
 
-    async def acquire(self) -> str:
+    async def acquire(self) -> str | None:
+        """A slot of the global cap, or None while Redis is away (the caller's local cap still holds)."""
         member = uuid.uuid4().hex
         delay = 0.005
-        while True:
+        while self.outage.available():
             now = time.time()
             args = [now - self.lease_s, self.limit, now, member]
-            if await self._acquire(keys=[self.key], args=args):
+            try:
+                got = await self._acquire(keys=[self.key], args=args)
+            except Exception as e:  # Redis away: fall back to the local cap, say so once
+                self.outage.failed("acquire", e)
+                return None
+            self.outage.ok()
+            if got:
                 return member
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
+        return None
 
     async def release(self, member: str) -> None:
-        await self.r.zrem(self.key, member)
+        try:
+            await self.r.zrem(self.key, member)
+        except Exception as e:  # its lease lapses by itself
+            self.outage.failed("release", e)
 
     async def hold(self, member: str) -> None:
         """Renew the slot's lease while its call runs (cancel to stop): a replica that dies mid-call holds its
@@ -145,7 +159,8 @@ class JudgeLimiter:
                 await self.tpm.take(tokens)
             if self.global_slots is not None:
                 member = await self.global_slots.acquire()
-                holder = asyncio.create_task(self.global_slots.hold(member))
+                if member is not None:
+                    holder = asyncio.create_task(self.global_slots.hold(member))
             metrics.QUEUE_WAIT.observe(time.monotonic() - start)
             metrics.JUDGE_IN_FLIGHT.inc()
             try:
@@ -160,6 +175,9 @@ class JudgeLimiter:
             async with self._free:
                 self.in_flight -= 1
                 self._free.notify()
+
+    def health(self) -> dict[str, Any] | None:
+        return self.global_slots.outage.as_dict() if self.global_slots is not None else None
 
     def used_tokens(self, estimated: int, actual: int) -> None:
         if self.tpm is not None and actual:

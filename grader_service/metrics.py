@@ -26,6 +26,13 @@ JUDGE_IN_FLIGHT = Gauge("grader_judge_in_flight", "Judge calls in flight", **_GA
 JUDGE_CAP = Gauge("grader_judge_concurrency_cap", "Current cap on judge calls in flight (adaptive)", **_GAUGE)
 QUEUE_WAIT = Histogram("grader_judge_queue_wait_seconds", "Time a judge call waited for its slot", buckets=_FAST)
 CACHE = Counter("grader_cache_lookups_total", "Judgement cache lookups", ["result"])
+CACHE_ERRORS = Counter(
+    "grader_cache_errors_total", "Cache or shared-limit operations that failed (served as a miss)", ["store", "op"]
+)
+DEGRADED = Gauge("grader_degraded", "1 while a shared component (cache, global limit) is unavailable", ["component"])
+DEGRADED_SECONDS = Counter(
+    "grader_degraded_seconds_total", "Time a shared component was unavailable, counted on recovery", ["component"]
+)
 REWARDS = Histogram(
     "grader_reward",
     "Rewards returned, by scheme",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from hypothesis import settings
 
 from grader_service import GraderSettings, create_app
 from tests.scripted_judge import JudgeScript, build_app
-from tests.servers import serve
+from tests.servers import RedisServer, serve
 
 # Property tests assert values, not speed: a busy 2-core CI machine must not fail them on a 200 ms deadline.
 settings.register_profile("rubric", deadline=None)
@@ -33,6 +34,25 @@ def shared_file(*parts: str) -> Path:
 
 def shared_records(*parts: str) -> list[dict]:
     return [json.loads(line) for line in shared_file(*parts).read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server (Debian's package; .ci/run installs it), skipped where it is missing."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("no redis-server (apt-get install redis-server; .ci/run installs it)")
+    server = RedisServer(exe)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
 
 
 @pytest.fixture

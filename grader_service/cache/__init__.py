@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from grader_service.cache._base import Store, Value, decode, encode
 from grader_service.cache._memory import MemoryStore
 from grader_service.cache._redis import RedisStore
-from grader_service.cache._sqlite import SQLiteStore
+from grader_service.cache._resilient import ResilientStore
+from grader_service.cache._sqlite import CacheFileUnusable, SQLiteStore
+
+log = logging.getLogger("rubric_grader")
 
 
 class LayeredStore:
@@ -45,19 +49,31 @@ class LayeredStore:
     def stats(self) -> dict[str, Any]:
         return {**self.back.stats(), "memory_front": self.front.stats()}
 
+    def health(self) -> dict[str, Any]:
+        health = getattr(self.back, "health", None)
+        return health() if health is not None else {"status": "ok"}
+
 
 def make_store(kind: str, *, size: int, ttl_s: float, path: str, max_entries: int, redis_url: str | None) -> Store:
+    """The store GRADER_CACHE asks for. Shared stores sit behind an in-process LRU and fail soft (a fault is a
+    miss); a SQLite path that cannot be written leaves the in-process cache alone, with one warning."""
     if kind == "off":
         return MemoryStore(0)
     front = MemoryStore(size, ttl_s)
     if kind == "memory":
         return front
     if kind == "sqlite":
-        return LayeredStore(front, SQLiteStore(path, ttl_s, max_entries))
+        try:
+            return LayeredStore(front, ResilientStore(SQLiteStore(path, ttl_s, max_entries), "sqlite"))
+        except CacheFileUnusable as e:
+            using = "the in-process cache only (judgements do not survive a restart or reach other workers)"
+            log.warning("cannot use the SQLite cache at %s (%s): using %s", path, e, using)
+            front.notice = {"status": "degraded", "cause": f"SQLite cache at {path}: {e}"[:300], "using": using}
+            return front
     if kind == "redis":
         if not redis_url:
             raise ValueError("GRADER_CACHE=redis needs GRADER_REDIS_URL")
-        return LayeredStore(front, RedisStore(redis_url, ttl_s))
+        return LayeredStore(front, ResilientStore(RedisStore(redis_url, ttl_s), "redis"))
     raise ValueError(f"unknown cache kind {kind!r}: off | memory | sqlite | redis")
 
 
@@ -65,6 +81,7 @@ __all__ = [
     "LayeredStore",
     "MemoryStore",
     "RedisStore",
+    "ResilientStore",
     "SQLiteStore",
     "Store",
     "Value",

@@ -17,6 +17,7 @@ class MemoryStore:
         self.ttl_s = ttl_s
         self._data: OrderedDict[str, tuple[float, Value]] = OrderedDict()
         self.hits = self.misses = 0
+        self.notice: dict[str, Any] | None = None  # set when it stands in for a persistent cache that failed
 
     def get_now(self, key: str) -> Value | None:
         item = self._data.get(key)
@@ -55,6 +56,9 @@ class MemoryStore:
 
     async def aclose(self) -> None:
         return None
+
+    def health(self) -> dict[str, Any]:
+        return self.notice or {"status": "ok"}
 
     def stats(self) -> dict[str, Any]:
         return {"kind": "memory", "entries": len(self._data), "hits": self.hits, "misses": self.misses}

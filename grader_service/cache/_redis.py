@@ -23,7 +23,7 @@ class RedisStore:
     def __init__(self, url: str, ttl_s: float, prefix: str = "rubric-grader:") -> None:
         import redis.asyncio as redis
 
-        self.r = redis.from_url(url)
+        self.r = redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)  # a hung Redis is a miss
         self.ttl_s = ttl_s
         self.prefix = prefix
         self.url = url

@@ -1,11 +1,13 @@
 """A judgement store in one SQLite file: survives restarts, shared by every worker on the host.
 
 WAL mode lets readers and one writer work at once; each statement is a few tens of microseconds, so
-it runs on the event loop. Entries expire after `ttl_s`; past `max_entries` the oldest are pruned.
+it runs on the event loop. Entries expire after `ttl_s`; past `max_entries` the oldest are pruned. A corrupt
+file is moved aside and replaced at start; faults while running are misses (`_resilient.py`).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -20,6 +22,52 @@ CREATE INDEX IF NOT EXISTS judgements_created ON judgements (created);
 CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
 """
 PRUNE_EVERY = 1000  # writes between checks of the size bound
+log = logging.getLogger("rubric_grader")
+
+
+class CacheFileUnusable(OSError):
+    """The SQLite cache cannot be opened or written where it is asked for (read-only path, no permission)."""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a corrupt cache file (and its WAL files) out of the way, keeping it for inspection."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.rename(aside)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            extra.rename(aside.with_name(aside.name + suffix))
+    return aside
+
+
+def open_db(path: Path) -> sqlite3.Connection:
+    """The cache database at `path`: a corrupt file is moved aside (one warning) and a fresh one made; a path
+    that cannot be written raises CacheFileUnusable, for the caller to fall back on."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return _connect(path)
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError):  # cannot open or write: not corruption
+                raise
+            aside = _move_aside(path)
+            log.warning("SQLite cache %s is corrupt (%s): moved aside to %s, starting a fresh one", path, e, aside)
+            return _connect(path)
+    except (OSError, sqlite3.OperationalError) as e:
+        raise CacheFileUnusable(f"{type(e).__name__}: {e}") from e
 
 
 class SQLiteStore:
@@ -27,13 +75,9 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path, ttl_s: float, max_entries: int) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        self.db = open_db(self.path)
         self.hits = self.misses = self.writes = 0
 
     async def get(self, key: str) -> Value | None:

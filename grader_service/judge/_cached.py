@@ -1,9 +1,9 @@
 """A judge wrapper that caches successful judgements and shares identical calls already in flight.
 
-Within a process: the first request for a key makes the call itself (no extra task: this runs for
-every judge call); identical requests that arrive meanwhile wait on a shielded future. If the first
-one is cancelled (its item became certainly null, or its client went away), the waiters are told to
-retry and one of them makes the call instead: a cancellation never becomes someone else's error.
+Within a process: the first request for a key starts the call; identical requests that arrive meanwhile
+wait for the same call. A request that is cancelled (its item became certainly null, or its client went
+away) stops waiting; the call itself is cancelled only when no request is waiting for it any more, so a
+cancellation never becomes someone else's error or repeated call, and abandoned work is not paid for.
 
 Across processes (a shared store: SQLite or Redis): the caller first claims the key in the store; a
 process that finds it claimed waits for the claimant's judgement instead of calling the judge too, and
@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from grader_service import metrics
@@ -41,7 +41,14 @@ def _key(kind: str, ctx: ItemContext, rubric: list[Criterion], opts: JudgeReques
     return h.hexdigest()
 
 
-_RETRY = object()  # set on a shared future when its leader was cancelled: a waiter takes over
+@dataclass
+class _Flight:
+    """One judge call in flight in this process, and how many requests are waiting for it."""
+
+    task: asyncio.Future[object]
+    interested: int = 0
+    leader_gone: bool = False  # the request that started it was cancelled
+    handed_over: bool = False  # a waiter has received the call's own result (with its usage)
 
 
 def _hit(value: Judgement | RatingJudgement) -> Judgement | RatingJudgement:
@@ -55,7 +62,7 @@ class CachedJudge:
         self.claim_lease_s = claim_lease_s  # renewed every third of it while the call runs
         self.max_wait_s = max_wait_s  # the longest a waiter waits on a live claimant before calling itself
         self.owner = uuid.uuid4().hex  # this process, in the store's claims
-        self._in_flight: dict[str, asyncio.Future[object]] = {}
+        self._in_flight: dict[str, _Flight] = {}
 
     async def ready(self) -> tuple[bool, str]:
         return await self.inner.ready()
@@ -65,21 +72,40 @@ class CachedJudge:
         await self.store.aclose()
 
     async def _cached(self, key: str, call: Callable[[], Awaitable[J]]) -> J:
-        while True:
-            hit = await self.store.get(key)
-            if hit is not None:
-                metrics.CACHE.labels("hit").inc()
-                return _hit(hit)  # type: ignore[return-value]
-            pending = self._in_flight.get(key)
-            if pending is None:
-                break
-            result = await asyncio.shield(pending)
-            if result is not _RETRY:
-                metrics.CACHE.labels("shared").inc()  # an identical call was already in flight
-                return _hit(result)  # type: ignore[return-value,arg-type]
-        shared: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = shared
-        outcome: object = _RETRY
+        hit = await self.store.get(key)
+        if hit is not None:
+            metrics.CACHE.labels("hit").inc()
+            return _hit(hit)  # type: ignore[return-value]
+        flight = self._in_flight.get(key)
+        if flight is not None and flight.task.cancelled():  # abandoned just now: start again
+            flight = None
+        leader = flight is None
+        if flight is None:
+            flight = _Flight(asyncio.ensure_future(self._lead(key, call)))
+            self._in_flight[key] = flight
+            flight.task.add_done_callback(lambda _, f=flight: self._forget(key, f))
+        flight.interested += 1
+        try:
+            value = await asyncio.shield(flight.task)
+        except asyncio.CancelledError:
+            flight.interested -= 1
+            flight.leader_gone |= leader
+            if flight.interested == 0:  # nobody is waiting for this judgement any more: stop paying for it
+                flight.task.cancel()
+            raise
+        flight.interested -= 1
+        if leader or (flight.leader_gone and not flight.handed_over):
+            flight.handed_over = not leader  # the call's usage is reported once, by whoever receives it first
+            return value  # type: ignore[return-value]
+        metrics.CACHE.labels("shared").inc()  # an identical call was already in flight
+        return _hit(value)  # type: ignore[return-value]
+
+    def _forget(self, key: str, flight: _Flight) -> None:
+        if self._in_flight.get(key) is flight:
+            del self._in_flight[key]
+
+    async def _lead(self, key: str, call: Callable[[], Awaitable[J]]) -> J:
+        """The one call for a key in this process: claim it across processes, or wait for its claimant."""
         claimed = False
         keeper: asyncio.Task[None] | None = None
         try:
@@ -88,14 +114,12 @@ class CachedJudge:
                 if not claimed:
                     other, claimed = await self._wait_for_claimant(key)
                     if other is not None:
-                        outcome = other
                         return _hit(other)  # type: ignore[return-value]
                 if claimed:
                     keeper = asyncio.create_task(self._keep_claim(key))
             metrics.CACHE.labels("miss").inc()
             value = await call()
             value.usage.cache_misses += 1
-            outcome = value
             if value.error is None:
                 await self.store.set(key, value)
             return value
@@ -104,8 +128,6 @@ class CachedJudge:
                 keeper.cancel()
             if claimed:
                 await self.store.release(key, self.owner)
-            del self._in_flight[key]
-            shared.set_result(outcome)  # waiters get the judgement, or _RETRY when this call failed or stopped
 
     async def _keep_claim(self, key: str) -> None:
         """Renew this process's claim while its call runs; if this process dies, the claim lapses in one lease."""
