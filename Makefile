@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
+.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale soak gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ train:
 test:
 	$(PY) -m pytest -q -p no:cacheprovider -m "not compose"
 
+# 30 minutes of GRPO-like load with judge faults, a Redis restart and a grader restart (not in make test):
+# runs/soak/report.{json,md}
+soak:
+	$(PY) scripts/soak.py $(ARGS)
+
 # Grader replicas behind HAProxy with one Redis (docker-compose.scale.yml), a replica killed under load
 compose-scale:
 	$(PY) scripts/compose_scale.py $(ARGS)
@@ -109,6 +114,7 @@ bench:
 	$(PY) bench/bench_schemes.py
 	$(PY) bench/bench_grader.py
 	$(PY) bench/bench_client.py
+	$(PY) bench/bench_report.py
 	$(PY) scripts/smoke.py --judge scripted --workdir runs/bench-smoke
 
 serve:

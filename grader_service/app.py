@@ -36,6 +36,7 @@ from shared import GradeRequest, GradeResponse, JudgeOptions, RubricValidationRe
 
 log = logging.getLogger("grader")
 # Swagger UI 5 and ReDoc, shipped in a package: /docs and /redoc work with no network (no CDN)
+UI_ASSETS = Path(__file__).resolve().parent / "ui"
 DOCS_ASSETS = Path(importlib.util.find_spec("fastapi_offline").origin).parent / "static"  # type: ignore[union-attr,arg-type]
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/v1/schemes", "/v1/judge"})
 ROUTES = OPEN_PATHS | {"/v1/grade", "/v1/rubrics/validate", "/v1/openrlhf/reward", "/docs", "/openapi.json"}
@@ -189,6 +190,8 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
         redoc_url=None,
     )
     app.mount("/docs/static", StaticFiles(directory=DOCS_ASSETS), name="docs-static")
+    if settings.ui:  # the rubric playground: static HTML/JS over this API (GRADER_UI=false turns it off)
+        app.mount("/ui", StaticFiles(directory=UI_ASSETS, html=True), name="ui")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

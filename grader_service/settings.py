@@ -104,6 +104,11 @@ class GraderSettings(BaseSettings):
         "the call runs: how long a replica that dies mid-call blocks the others",
     )
     api_key: SecretStr | None = Field(None, description="bearer token clients must send (unset: open)")
+    ui: bool = Field(
+        True,
+        description="serve the rubric playground at /ui (a static page; its grading calls need the bearer token); "
+        "turn off in production",
+    )
     host: str = "0.0.0.0"
     port: int = 8080
     workers: int = Field(1, ge=1, description="uvicorn worker processes (multi-core hosts)")

@@ -49,6 +49,7 @@ def summarise_run(out: Path, n_prompts: int, seed: int) -> dict[str, Any]:
     """One finished run's curves, its reward change and its nulls, from the files it left in `out`."""
     from shared import read_jsonl
     from trainer.learn._curves import dumped_rewards, step_series, window_change
+    from trainer.learn._signals import run_signals
 
     history = json.loads((out / "log_history.json").read_text())
     calls = [h["rubric/judge_calls"] for h in history if "rubric/judge_calls" in h]
@@ -61,7 +62,28 @@ def summarise_run(out: Path, n_prompts: int, seed: int) -> dict[str, Any]:
         ),
         "judge_calls_per_step": sum(calls) / len(calls) if calls else None,
         "train_seconds": next((h["train_runtime"] for h in history if "train_runtime" in h), None),
+        "criteria": run_signals(out / "rewards", n_prompts),
     }
+
+
+def html_report(work: Path, results: dict[str, Any]) -> Path:
+    """report.html: every scheme's last pass over the prompts (completions, verdicts, rewards), browsable."""
+    from trainer.html_report import from_dump_rows, write_report
+    from trainer.learn._signals import dump_batches
+
+    examples = []
+    for scheme in results["runs"]:
+        batches = dump_batches(work / scheme / "rewards")
+        last = [row for rows in batches[-results["window"] :] for row in rows]
+        examples += from_dump_rows(last, scheme, label=f"{scheme}/")
+    summary = {
+        "policy": results["config"]["policy"],
+        "judge": results["judge"],
+        "shown": f"the last {results['window']} steps of each scheme",
+        "machine": results["machine"],
+    }
+    return write_report(work / "report.html", "GRPO under each reward scheme (make learn)", examples, summary,
+                        plots=[work / "curves.png"])  # fmt: skip
 
 
 def main() -> None:
@@ -213,6 +235,7 @@ def main() -> None:
     }
     (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
     (work / "report.md").write_text(markdown(results))
+    html_report(work, results)
     print(markdown(results))
     log.say(f"report: {work / 'report.md'}; the libraries' own output: {log.log_path}")
 

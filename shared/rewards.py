@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared._client import AsyncGraderClient, ClientSettings
 from shared._rubrics import load_rubric
 from shared._schemas import GradeItem, GradeResponse, GroupStats, JudgeOptions, Message, SchemeSpec
+from shared._signals import category_of, signals
 
 RewardFunc = Callable[..., Awaitable[list[float | None]]]
 
@@ -145,11 +146,16 @@ def dump_batch(items: Sequence[GradeItem], path: Path, resp: GradeResponse | Non
                 row["reward"] = r.reward
                 row["reward_std"] = r.reward_std
                 row["error"] = r.error.type.value if r.error is not None else None
-                row["verdicts"] = [{"met": c.met, "p_met": c.p_met} for c in r.criteria]
+                row["verdicts"] = [{"met": c.met, "p_met": c.p_met, "category": category_of(c)} for c in r.criteria]
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def log_metrics(resp: GradeResponse, latency_s: float, log: Callable[[str, float], None]) -> None:
+def log_metrics(
+    resp: GradeResponse, latency_s: float, log: Callable[[str, float], None], items: Sequence[GradeItem] = ()
+) -> None:
+    if items:
+        for name, value in signals(items, resp.results).items():
+            log(name, value)
     _spread("rubric", [r.reward for r in resp.results if r.reward is not None], resp.groups, log)
     for key in resp.extra_schemes:
         extra = [x.reward for r in resp.results if (x := r.extra_rewards.get(key)) and x.reward is not None]
@@ -213,7 +219,7 @@ def make_rubric_reward(
             on_response(resp)
         log_metric = kwargs.get("log_metric")
         if log_metric is not None:
-            log_metrics(resp, time.perf_counter() - start, log_metric)
+            log_metrics(resp, time.perf_counter() - start, log_metric, items)
         return [r.reward for r in resp.results]
 
     rubric_reward.__name__ = name or f"rubric_{cfg.scheme}"

@@ -91,7 +91,7 @@ def test_compare_schemes_through_the_grader(grader_url: str, tmp_path: Path) -> 
     assert res["spread"]["verdict"]["healthbench"]["max"] == pytest.approx(1.0)
     assert res["spread"]["verdict"]["healthbench"]["min"] == pytest.approx(-2 / 8)
     assert res["hard_vs_soft"]["hybrid"] == pytest.approx(1.0)  # [contains] verdicts are certain in both modes
-    for name in ("results.json", "report.md", "rollouts.jsonl", "zero_variance.png", "within_share.png"):
+    for name in ("results.json", "report.md", "report.html", "rollouts.jsonl", "zero_variance.png", "within_share.png"):
         assert (out / name).stat().st_size > 0
     assert "| verdict | hybrid | 0.50 (2 groups)" in (out / "report.md").read_text()
 

@@ -137,6 +137,13 @@ def test_exact_scores_report_and_plots(tmp_path: Path, grader_url: str) -> None:
         assert data_png[:8] == b"\x89PNG\r\n\x1a\n" and len(data_png) > 5000
     report = (tmp_path / "run/report.md").read_text()
     assert "Ground truth: all examples labelled positive" in report and "scripted" in report
+    page = (tmp_path / "run/report.html").read_text()  # the browsable report (tests/test_browser.py opens one)
+    data = json.loads(page.split('id="report-data">', 1)[1].split("</script>", 1)[0].replace("<\\/", "</"))
+    assert (
+        len(data["examples"]) == 4 and "data:image/png;base64," in page and 'src="http' not in page
+    )  # offline: nothing fetched
+    ex = data["examples"][0]
+    assert ex["criteria"] and all(c["criterion"] and c["met"] is not None for c in ex["criteria"])
     results = json.loads((tmp_path / "run/results.json").read_text())
     assert results["seed"] == 0 and results["model"] == "ideal_completions" and results["config"]["n"] == 500
 

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scripts.learn import html_report
 from trainer.learn._curves import dumped_rewards, step_series, window_change
 from trainer.learn._data import training_rows
 from trainer.learn._report import markdown, plot_curves
+from trainer.learn._signals import run_signals
 
 HEART = {
     "question": "A 60-year-old man has crushing chest pain radiating to the left arm. What is the diagnosis?",
@@ -127,7 +129,23 @@ def test_report_states_the_caveat_and_every_table(tmp_path: Path) -> None:
         "evaluation": {"base": {"summary": summary, "comparison": None, "expected": {**stats, "vs_base": None}}},
         "plots": {"curves": plot_curves(runs, tmp_path / "curves.png").name},
     }
+    # reward dumps of 4 steps: the essential criterion never met in the first pass, always in the last; the
+    # pitfall's verdict flips within the group at step 3
+    dumps = tmp_path / "hybrid" / "rewards"
+    dumps.mkdir(parents=True)
+    rubric = [{"criterion": "Essential Criteria: Advises an ECG.", "points": 5}, {"criterion": "Waits.", "points": -2}]
+    for step in range(1, 5):
+        with open(dumps / f"batch-1-{step:06d}.jsonl", "w") as f:
+            for g in range(2):
+                verdicts = [{"met": step > 2, "p_met": 0.9 if step > 2 else 0.1}, {"met": step == 3 and g == 0}]
+                row = {"group_id": "g", "prompt": [{"role": "user", "content": "q"}], "completion": f"c{g}"}
+                row |= {"rubric": rubric, "reward": 1.0, "reward_std": 0.1, "error": None, "verdicts": verdicts}
+                f.write(json.dumps(row) + "\n")
+    runs["hybrid"]["criteria"] = run_signals(dumps, 2)
     md = markdown(results)
+    assert "| hybrid | 0.00 → 1.00 | — → — | — → — | 0.00 → 0.25 | Waits. (1×) |" in md
+    page = html_report(tmp_path, results).read_text()  # make learn's browsable report: the last pass
+    assert page.count('"id": "hybrid/') == 4 and "GRPO under each reward scheme" in page
     assert "They say nothing about medical quality" in md
     assert "| hybrid | 0.100 | 0.300 | +0.200 [+0.200, +0.200] |" in md
     assert "| base | 3/4 |" in md and (tmp_path / "curves.png").stat().st_size > 10_000

@@ -177,6 +177,9 @@ def test_full_path_prepare_sft_grpo_cpu_smoke(
     # rewards reached the trainer: logged per step, from judge calls made through the grader
     steps = [h for h in grpo.state.log_history if "rewards/rubric_hybrid/mean" in h]
     assert len(steps) == 2 and all(h["rubric/judge_calls"] + h["rubric/cache_hits"] == 16 for h in steps)
+    # per-criterion signals in the training logs, beside the aggregates
+    assert all("rubric/criteria/flip_rate" in h and "rubric/criteria/pitfalls_per_item" in h for h in steps)
+    assert any(k.startswith("rubric/criteria/met_rate/") for k in steps[0])
     assert judge_script.calls > 0
 
     # the adapters exist and reload on the base model

@@ -27,6 +27,7 @@ from trainer.compare._rollouts import (
     load_rollouts,
     save_rollouts,
 )
+from trainer.html_report import from_grade_response, write_report
 
 SCHEMES = ["hybrid", "complexity", "healthbench", "rar_explicit"]
 
@@ -143,4 +144,12 @@ def run_compare_schemes(a: CompareSchemesArguments) -> dict[str, Any]:
     results["plots"] = plots(results, out)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "report.md").write_text(markdown(results))
+    mode = a.modes[0]
+    write_report(
+        out / "report.html",
+        f"Reward schemes on the same rollouts ({a.schemes[0]}; the others as tags)",
+        from_grade_response(items, responses[mode]),
+        summary={"source": source, "judge": results["judge_model"], "mode": mode, "schemes": ", ".join(a.schemes)},
+        plots=[out / p for p in results["plots"]],
+    )
     return results

@@ -21,6 +21,7 @@ from trainer.evaluation.meta_records import build_meta_records
 from trainer.evaluation.metrics import mcnemar_exact, paired_bootstrap
 from trainer.evaluation.report import markdown, plot_rewards, plot_themes
 from trainer.evaluation.responders import FileResponder, HFResponder, IdealResponder, OpenAIResponder, Responder
+from trainer.html_report import from_graded_rows, write_report
 
 
 @dataclass
@@ -221,4 +222,17 @@ def run_evaluate(a: EvaluateArguments) -> dict[str, Any]:
     plot_themes(summary, out / "per_theme.png", baseline)
     plot_rewards(summary, out / "score_distribution.png", baseline)
     (out / "report.md").write_text(markdown(results))
+    conversations = {e.prompt_id: [m.model_dump() for m in e.conversation] for e in examples}
+    write_report(
+        out / "report.html",
+        f"Evaluation: {responder.name}",
+        from_graded_rows(rows.values(), conversations, "healthbench"),
+        summary={
+            "model": responder.name,
+            "judge": results["judge"],
+            "examples": len(rows),
+            "score": summary.get("overall", {}),
+        },
+        plots=[out / "per_theme.png", out / "score_distribution.png"],
+    )
     return results

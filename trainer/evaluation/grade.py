@@ -41,6 +41,15 @@ def grade_chunk(
                 "points": [c.points for c in ex.rubric],
                 "met": met,
                 "p_met": [c.p_met for c in res.criteria],
+                "criteria": [c.criterion for c in ex.rubric],
+                "criterion_details": [
+                    {
+                        "category": c.category.value if c.category else None,
+                        "explanation": c.explanation,
+                        "error": f"{c.error.type.value}: {c.error.message}" if c.error else None,
+                    }
+                    for c in res.criteria
+                ],
                 "criterion_tags": [c.tags for c in ex.rubric],
                 "example_tags": ex.example_tags,
                 "cardiac_theme": ex.cardiac_theme,

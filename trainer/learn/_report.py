@@ -131,6 +131,33 @@ def markdown(results: dict[str, Any]) -> str:
         )
     lines += [
         "",
+        "## Per-criterion signals",
+        "",
+        "What the mean hides (the same metrics the training logs carry as `rubric/criteria/*`): the share of "
+        "judged criteria met per category and the pitfalls triggered per completion, first pass → last pass, and "
+        "the criterion whose verdict most often flipped within a group (the one carrying the learning signal).",
+        "",
+        "| scheme | essential met | important met | optional met | pitfalls per completion | most flipped |",
+        "|---|---|---|---|---|---|",
+    ]
+    for scheme, run in results["runs"].items():
+        sig = run.get("criteria")
+        if not sig:
+            continue
+        first, last = sig["first"], sig["last"]
+
+        def arrow(cat: str, first: dict = first, last: dict = last) -> str:
+            a, b = first["met_rate"].get(cat), last["met_rate"].get(cat)
+            return f"{_f(a, 2)} → {_f(b, 2)}"
+
+        top = sig["top_flipped"][0] if sig["top_flipped"] else None
+        flipped = f"{top[0][:60]} ({top[1]}×)" if top else "—"
+        lines.append(
+            f"| {scheme} | {arrow('essential')} | {arrow('important')} | {arrow('optional')} "
+            f"| {_f(first['pitfalls_per_item'], 2)} → {_f(last['pitfalls_per_item'], 2)} | {flipped} |"
+        )
+    lines += [
+        "",
         "## Where a step's time goes",
         "",
         "| scheme | step (s) | generation (s) | judging (s) | optimisation (s) | judge calls per step |",
