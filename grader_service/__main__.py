@@ -14,7 +14,13 @@ from grader_service.settings import GraderSettings
 def main() -> None:
     settings = GraderSettings()
     configure(settings.log_format, settings.log_level)
-    common = {"host": settings.host, "port": settings.port, "log_config": None, "access_log": False}
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.shutdown_grace_s,
+    }
     if settings.workers > 1:
         # every worker writes its metrics where /metrics (in any worker) can add them up; the judge cap,
         # quotas and cache are shared as GRADER_JUDGE_CONCURRENCY and GRADER_CACHE describe (README)

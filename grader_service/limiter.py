@@ -74,9 +74,9 @@ class RedisSlots:
     """
 
     def __init__(self, url: str, limit: int, lease_s: float, key: str = "rubric-grader:slots") -> None:
-        import redis.asyncio as redis
+        from grader_service.cache._redis import redis_client
 
-        self.r = redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self.r = redis_client(url)
         self.limit = limit
         self.lease_s = lease_s
         self.key = key

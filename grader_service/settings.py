@@ -112,6 +112,12 @@ class GraderSettings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = 8080
     workers: int = Field(1, ge=1, description="uvicorn worker processes (multi-core hosts)")
+    shutdown_grace_s: float = Field(
+        30.0,
+        gt=0,
+        description="on SIGTERM, how long requests in flight may take to finish before they are cancelled "
+        "(clients retry them elsewhere or after the restart)",
+    )
     log_format: Literal["json", "text"] = Field("json", description="json: one object a line, with the request id")
     log_level: str = Field("info")
 

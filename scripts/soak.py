@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts.local_stack import free_port, judge, start_grader
+from scripts.local_stack import REPO, free_port, grader_env, judge
 from shared import AsyncGraderClient, ClientSettings, GradeItem
 from tests.servers import RedisServer
 
@@ -115,9 +115,10 @@ class Load:
 class Grader:
     """The grader process: restarted once, its 5xx and resource use read before it goes."""
 
-    def __init__(self, judge_url: str, model: str, env: dict[str, str], warm_s: float) -> None:
+    def __init__(self, judge_url: str, model: str, env: dict[str, str], warm_s: float, log: Any) -> None:
         self.judge_url, self.model, self.env = judge_url, model, env
         self.warm_s = warm_s
+        self.log = log  # the grader's own output (its warnings: Redis gone, back)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -125,9 +126,23 @@ class Grader:
         self.lives: list[dict[str, Any]] = []
 
     def start(self) -> None:
-        self.proc = start_grader(self.judge_url, self.model, self.port, **self.env)
+        """`python -m grader_service`, what users run, once it answers /healthz."""
+        env = {**os.environ, "PYTHONPATH": str(REPO), **grader_env(self.judge_url, self.model, self.port, **self.env)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader_service"], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the grader did not start (exit {self.proc.poll()})")
+            time.sleep(0.1)
         self.started = time.monotonic()
-        self.lives.append({"pid": self.proc.pid, "warm": None, "end": None, "http_5xx": 0})
+        self.lives.append({"pid": self.proc.pid, "warm": None, "end": None, "http_5xx": 0, "shutdown_s": None})
 
     def resources(self) -> dict[str, float]:
         assert self.proc is not None
@@ -150,11 +165,13 @@ class Grader:
         life["end"] = self.resources()
         life["http_5xx"] = self.server_errors()
         assert self.proc is not None
+        t = time.monotonic()
         self.proc.terminate()
-        self.proc.wait(30)
+        self.proc.wait(120)  # GRADER_SHUTDOWN_GRACE_S (30 s) bounds the wait for requests in flight
+        life["shutdown_s"] = round(time.monotonic() - t, 1)
 
 
-async def run(minutes: float, seed: int) -> dict[str, Any]:
+async def run(minutes: float, seed: int, grader_log: Any) -> dict[str, Any]:
     duration = minutes * 60
     redis_exe = shutil.which("redis-server")
     if redis_exe is None:
@@ -176,7 +193,7 @@ async def run(minutes: float, seed: int) -> dict[str, Any]:
                 "GRADER_JUDGE_PROBE": "false",
                 "GRADER_CACHE_SIZE": "20000",
             }
-            grader = Grader(judge_url, model, env, warm_s=min(120.0, duration / 6))
+            grader = Grader(judge_url, model, env, warm_s=min(120.0, duration / 6), log=grader_log)
             grader.start()
             settings = ClientSettings(url=grader.url, timeout_s=60, deadline_s=180, max_concurrency=8)
             t0 = time.monotonic()
@@ -286,14 +303,16 @@ def markdown(r: dict[str, Any]) -> str:
         f"{sum(r['typed_nulls'].values())} ({', '.join(f'{k} {v}' for k, v in sorted(r['typed_nulls'].items()))}) "
         f"| {r['judge_calls']} |",
         "",
-        "| grader process | RSS after warm-up (MB) | RSS at end | FDs after warm-up | FDs at end | growth (RSS, FDs) |",
-        "|---|---|---|---|---|---|",
+        "| grader process | RSS after warm-up (MB) | RSS at end | FDs after warm-up | FDs at end | growth (RSS, FDs) "
+        "| SIGTERM to exit (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for n, life in enumerate(r["grader_processes"], 1):
         warm, end, g = life["warm"] or {}, life["end"] or {}, life["growth_pct"] or {}
         lines.append(
             f"| {n} (pid {life['pid']}) | {warm.get('rss_mb', '-')} | {end.get('rss_mb', '-')} | "
-            f"{warm.get('fds', '-')} | {end.get('fds', '-')} | {g.get('rss_mb', '-')} %, {g.get('fds', '-')} % |"
+            f"{warm.get('fds', '-')} | {end.get('fds', '-')} | {g.get('rss_mb', '-')} %, {g.get('fds', '-')} % "
+            f"| {life.get('shutdown_s', '-')} |"
         )
     lines += ["", "| window from (min) | requests | p50 (s) | p99 (s) |", "|---|---|---|---|"]
     lines += [f"| {w['from_min']} | {w['requests']} | {w['p50_s']} | {w['p99_s']} |" for w in r["latency_windows"]]
@@ -306,8 +325,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("runs/soak"))
     a = ap.parse_args()
-    report = asyncio.run(run(a.minutes, a.seed))
     a.out.mkdir(parents=True, exist_ok=True)
+    with open(a.out / "grader.log", "w") as grader_log:
+        report = asyncio.run(run(a.minutes, a.seed, grader_log))
     (a.out / "report.json").write_text(json.dumps(report, indent=1))
     (a.out / "report.md").write_text(markdown(report))
     print(markdown(report))

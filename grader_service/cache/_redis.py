@@ -17,13 +17,22 @@ _RENEW = (
 )
 
 
+def redis_client(url: str) -> Any:
+    """A client whose pool waits (up to 2 s) for a free connection instead of failing past its size: hundreds of
+    criteria in flight must queue for Redis, not find it "unavailable". A hung Redis is a miss after 2 s."""
+    import redis.asyncio as redis
+
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=64, timeout=2.0, socket_timeout=2.0, socket_connect_timeout=2.0
+    )
+    return redis.Redis(connection_pool=pool)
+
+
 class RedisStore:
     shared = True
 
     def __init__(self, url: str, ttl_s: float, prefix: str = "rubric-grader:") -> None:
-        import redis.asyncio as redis
-
-        self.r = redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)  # a hung Redis is a miss
+        self.r = redis_client(url)
         self.ttl_s = ttl_s
         self.prefix = prefix
         self.url = url
