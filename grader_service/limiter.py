@@ -140,7 +140,7 @@ class JudgeLimiter:
         self._free = asyncio.Condition()
         self._streak = 0
         self._last_cut = 0.0
-        self._waking: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
         metrics.JUDGE_CAP.set(cap)
 
     @asynccontextmanager
@@ -168,13 +168,15 @@ class JudgeLimiter:
             finally:
                 metrics.JUDGE_IN_FLIGHT.dec()
         finally:
+            # No await before the books are straight: a second cancellation arriving here (a call abandoned
+            # twice) must not skip the release, or the slot is lost for good and the cap shrinks until no call
+            # goes out (what the first 30-minute soak found: 12 minutes without a judge call).
             if holder is not None:
                 holder.cancel()
+            self.in_flight -= 1
             if member is not None:
-                await self.global_slots.release(member)  # type: ignore[union-attr]
-            async with self._free:
-                self.in_flight -= 1
-                self._free.notify()
+                self._background(self.global_slots.release(member))  # type: ignore[union-attr]
+            self._wake()
 
     def health(self) -> dict[str, Any] | None:
         return self.global_slots.outage.as_dict() if self.global_slots is not None else None
@@ -209,4 +211,9 @@ class JudgeLimiter:
             async with self._free:
                 self._free.notify_all()
 
-        self._waking = asyncio.ensure_future(notify())  # kept: a task nobody references may be collected
+        self._background(notify())
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)  # kept: a task nobody references may be collected
+        task.add_done_callback(self._tasks.discard)

@@ -183,3 +183,31 @@ def test_a_client_that_disconnects_stops_paying_for_its_judge_calls(judge_script
     assert 2 <= at_disconnect <= 8  # what was judged before the client left
     assert after == at_disconnect  # nothing judged for it after it left (those in flight were counted)
     assert rest["results"][0]["reward"] is not None
+
+
+async def test_a_judge_call_cancelled_twice_gives_its_slots_back(redis_url: str) -> None:
+    """A call abandoned twice (its last waiter gone, then again while it cleans up) must still free its local
+    and global slots: before, the second cancellation could interrupt the Redis release and skip the
+    bookkeeping, and after a few of those no judge call went out at all (the first 30-minute soak)."""
+    import asyncio
+
+    from grader_service.limiter import JudgeLimiter, RedisSlots
+
+    limiter = JudgeLimiter(1, global_slots=RedisSlots(redis_url, limit=1, lease_s=30, key="test:twice"))
+
+    async def call() -> None:
+        async with limiter.slot():
+            await asyncio.sleep(30)
+
+    for _ in range(3):
+        task = asyncio.ensure_future(call())
+        await asyncio.sleep(0.2)  # holding both slots
+        task.cancel()
+        await asyncio.sleep(0)  # now in its cleanup
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert limiter.in_flight == 0
+    async with asyncio.timeout(5):  # the next call gets both slots (the global one is not left leased for 30 s)
+        async with limiter.slot():
+            pass

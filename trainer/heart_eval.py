@@ -8,21 +8,36 @@ Writes `results.json` and `report.md`.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trainer.heart import LLMClassifier, classify_lexical
-from trainer.heart._labelled import LABELLED_SET, Classifier, agreement, evaluate, load_labelled
+from trainer.heart._labelled import (
+    LABELLED_SET,
+    Classifier,
+    agreement,
+    evaluate,
+    load_labelled,
+    load_shared_blind,
+)
 
 
 @dataclass
 class HeartEvalArguments:
     split: str = field(
         default="holdout3,holdout4",
-        metadata={"help": "dev | test | holdout | holdout2 | holdout3 | holdout4 | all, or several joined by commas"},
+        metadata={
+            "help": "dev | test | holdout | holdout2 | holdout3 | holdout4 | all, or several joined by commas; "
+            "blind-shared: the team's samples in ../shared/data (heart_labels/shared_blind_labels.jsonl)"
+        },
     )
-    classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
+    shared_data: str = field(
+        default=os.environ.get("RUBRIC_SHARED_DATA") or "../shared/data",
+        metadata={"help": "the team's data folder, for --split blind-shared"},
+    )
+    classifier: str = field(default="lexical", metadata={"help": "lexical | learned | llm"})
     compare: bool = field(default=False, metadata={"help": "with --classifier llm: also run lexical, report agreement"})
     llm_base_url: str = field(default="http://localhost:8000/v1", metadata={"help": "judge endpoint for llm"})
     llm_model: str = "judge"
@@ -41,7 +56,11 @@ def _classifier(args: HeartEvalArguments) -> Classifier:
         return classify_lexical
     if args.classifier == "llm":
         return LLMClassifier(args.llm_base_url, args.llm_model, args.llm_api_key)
-    raise SystemExit(f"--classifier must be 'lexical' or 'llm', got {args.classifier!r}")
+    if args.classifier == "learned":
+        from trainer.heart._learned import LearnedClassifier
+
+        return LearnedClassifier()
+    raise SystemExit(f"--classifier must be 'lexical', 'learned' or 'llm', got {args.classifier!r}")
 
 
 def _fmt(x: float | None) -> str:
@@ -84,7 +103,12 @@ def report_md(results: dict[str, Any]) -> str:
 
 
 def run_heart_eval(args: HeartEvalArguments) -> dict[str, Any]:
-    records = load_labelled(Path(args.labelled_set), args.split)[: args.max_records]
+    if args.split == "blind-shared":
+        if not Path(args.shared_data).exists():
+            raise SystemExit(f"the blind set's records are in ../shared/data: not found at {args.shared_data}")
+        records = load_shared_blind(Path(args.shared_data))[: args.max_records]
+    else:
+        records = load_labelled(Path(args.labelled_set), args.split)[: args.max_records]
     if not records:
         raise SystemExit(f"no labelled records in split {args.split!r}")
     classifiers = {args.classifier: _classifier(args)}

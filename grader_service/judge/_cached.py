@@ -49,6 +49,7 @@ class _Flight:
     interested: int = 0
     leader_gone: bool = False  # the request that started it was cancelled
     handed_over: bool = False  # a waiter has received the call's own result (with its usage)
+    abandoned: bool = False  # cancelled once, for good: joined by nobody, cancelled by nobody again
 
 
 def _hit(value: Judgement | RatingJudgement) -> Judgement | RatingJudgement:
@@ -77,7 +78,7 @@ class CachedJudge:
             metrics.CACHE.labels("hit").inc()
             return _hit(hit)  # type: ignore[return-value]
         flight = self._in_flight.get(key)
-        if flight is not None and flight.task.cancelled():  # abandoned just now: start again
+        if flight is not None and flight.abandoned:  # being cancelled: never join it, start again
             flight = None
         leader = flight is None
         if flight is None:
@@ -90,7 +91,9 @@ class CachedJudge:
         except asyncio.CancelledError:
             flight.interested -= 1
             flight.leader_gone |= leader
-            if flight.interested == 0:  # nobody is waiting for this judgement any more: stop paying for it
+            if flight.interested == 0 and not flight.abandoned:  # nobody waits for it any more: stop paying
+                flight.abandoned = True
+                self._forget(key, flight)
                 flight.task.cancel()
             raise
         flight.interested -= 1

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from trainer.heart._lexical import HeartLabel
 
 LABELLED_SET = Path(__file__).resolve().parent.parent / "heart_labels" / "heart_labels.jsonl"
+BLIND_SHARED = LABELLED_SET.with_name("shared_blind_labels.jsonl")  # ids into ../shared/data, labels only
 
 
 class Classifier(Protocol):
@@ -46,6 +47,28 @@ def load_labelled(path: Path = LABELLED_SET, split: str | None = None) -> list[L
                     r["id"], r["source"], r["split"], question_text(r), r["heart_related"], r["theme"], r.get("answer")
                 )
             )
+    return out
+
+
+def load_shared_blind(shared_data: Path, labels: Path = BLIND_SHARED) -> list[Labelled]:
+    """The blind set over the team's samples: labels from `labels`, text from `shared_data` (never copied):
+    RaR-Medicine questions with their reference answers, HealthBench conversations' user turns without one."""
+    import hashlib
+
+    from shared import prompt_from_record, read_jsonl
+
+    texts: dict[str, tuple[str, str | None]] = {}
+    for r in read_jsonl(shared_data / "rar_medicine" / "rar_medicine_hf_schema_sample104.jsonl"):
+        key = "rar-" + hashlib.sha256(r["question"].encode()).hexdigest()[:12]
+        texts[key] = (r["question"], r.get("reference_answer"))
+    for name in ("hard_sample50.jsonl", "context_seeking_consensus104.jsonl"):
+        for r in read_jsonl(shared_data / "healthbench" / name):
+            texts[r["prompt_id"]] = ("\n".join(m.content for m in prompt_from_record(r) if m.role == "user"), None)
+    out = []
+    for line in labels.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        text, answer = texts[row["id"]]
+        out.append(Labelled(row["id"], row["source"], row["split"], text, row["heart_related"], row["theme"], answer))
     return out
 
 
