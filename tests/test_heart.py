@@ -176,3 +176,16 @@ def test_llm_classifier_through_an_openai_compatible_endpoint(classifier_url: st
     assert not clf("A question about knees").heart_related
     fallback = clf("garbage reply for chest pain please")
     assert fallback.method.startswith("lexical") and fallback.theme == "chest pain"
+
+
+def test_the_blind_set_over_the_team_samples_joins_its_labels_to_the_records() -> None:
+    from tests.conftest import SHARED_DATA, shared_file
+    from trainer.heart._labelled import load_shared_blind
+
+    shared_file("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl")
+    records = load_shared_blind(SHARED_DATA)
+    assert len(records) == 254 and sum(r.heart_related for r in records) == 20
+    assert all(r.text for r in records)
+    rar = [r for r in records if r.source.startswith("rar")]
+    assert len(rar) == 104 and all(r.answer for r in rar)  # exam questions with their reference answers
+    assert all(r.answer is None for r in records if r.source.startswith("healthbench"))  # chats without one

@@ -37,7 +37,7 @@ class HeartEvalArguments:
         default=os.environ.get("RUBRIC_SHARED_DATA") or "../shared/data",
         metadata={"help": "the team's data folder, for --split blind-shared"},
     )
-    classifier: str = field(default="lexical", metadata={"help": "lexical | learned | llm"})
+    classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
     compare: bool = field(default=False, metadata={"help": "with --classifier llm: also run lexical, report agreement"})
     llm_base_url: str = field(default="http://localhost:8000/v1", metadata={"help": "judge endpoint for llm"})
     llm_model: str = "judge"
@@ -56,11 +56,7 @@ def _classifier(args: HeartEvalArguments) -> Classifier:
         return classify_lexical
     if args.classifier == "llm":
         return LLMClassifier(args.llm_base_url, args.llm_model, args.llm_api_key)
-    if args.classifier == "learned":
-        from trainer.heart._learned import LearnedClassifier
-
-        return LearnedClassifier()
-    raise SystemExit(f"--classifier must be 'lexical', 'learned' or 'llm', got {args.classifier!r}")
+    raise SystemExit(f"--classifier must be 'lexical' or 'llm', got {args.classifier!r}")
 
 
 def _fmt(x: float | None) -> str:

@@ -35,7 +35,7 @@ class PrepareArguments:
     splits: list[str] = field(default_factory=lambda: ["train"], metadata={"help": "hub splits to read"})
     output_dir: str = field(default="data/prepared")
     seed: int = 42
-    classifier: str = field(default="lexical", metadata={"help": "lexical | learned | llm"})
+    classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
     llm_base_url: str = field(default="http://localhost:8000/v1", metadata={"help": "judge endpoint for llm"})
     llm_model: str = "judge"
     llm_api_key: str | None = None
@@ -196,10 +196,6 @@ def run_prepare(args: PrepareArguments) -> dict[str, Any]:
     classify: Classifier = classify_lexical
     if args.classifier == "llm":
         classify = LLMClassifier(args.llm_base_url, args.llm_model, args.llm_api_key)
-    elif args.classifier == "learned":
-        from trainer.heart._learned import LearnedClassifier
-
-        classify = LearnedClassifier()
     elif args.classifier != "lexical":
-        raise SystemExit(f"--classifier must be 'lexical', 'learned' or 'llm', got {args.classifier!r}")
+        raise SystemExit(f"--classifier must be 'lexical' or 'llm', got {args.classifier!r}")
     return prepare(load_records(args.source, args.splits), args, classify)
