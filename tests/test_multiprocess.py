@@ -49,7 +49,7 @@ def test_two_process_grpo_each_rank_rewarded_for_its_own_completions(tmp_path: P
         "--dataset_path", "data", "--output_dir", "runs/grpo", "--reward_dump_dir", "dumps", "--max_steps", "3",
     ]  # fmt: skip
     proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert proc.returncode == 0, _failure(proc.stderr)
 
     # the run finished on both ranks: 3 optimizer steps, the adapter saved once, 2 prompts x G=4 a step
     state = json.loads((tmp_path / "runs/grpo/checkpoint-3/trainer_state.json").read_text())
@@ -75,6 +75,12 @@ def test_two_process_grpo_each_rank_rewarded_for_its_own_completions(tmp_path: P
         want = httpx.post(f"{grader_url}/v1/grade", json={"items": items, "scheme": "hybrid"}, timeout=60).json()
         assert [r["reward"] for r in rows] == pytest.approx([x["reward"] for x in want["results"]])
         assert all(r["reward"] is not None for r in rows)
+
+
+def _failure(stderr: str) -> str:
+    """Each rank's own traceback lines first (torchrun's summary at the end hides which rank failed why)."""
+    ranks = [line for line in stderr.splitlines() if line.startswith("[rank")]
+    return "\n".join(ranks[-60:]) + "\n...\n" + stderr[-2000:]
 
 
 @pytest.mark.parametrize("name", ["ddp", "fsdp2", "zero2", "zero3", "cpu-2proc"])
@@ -105,3 +111,24 @@ def test_multi_gpu_preset_keeps_the_papers_batch() -> None:
     assert per_step % multi["num_generations"] == 0 and multi["vllm_mode"] == "server"
     shared_keys = ("model_name_or_path", "lora_r", "lora_target_modules", "learning_rate", "num_generations", "beta")
     assert all(multi[k] == one[k] for k in shared_keys)
+
+
+def test_ranks_building_the_tiny_model_together_all_load_it(tmp_path: Path) -> None:
+    """Two processes resolving `tiny:DIR` at once (as both ranks of `accelerate launch` do) each load a
+    complete model: before the build was renamed into place, one rank read a directory whose config and
+    tokenizer were written but whose weights were not (CI: rank 1 exited 1, rank 0 lost its peer)."""
+    code = (
+        "import sys; from trainer.models import resolve_model_path; "
+        "from transformers import AutoModelForCausalLM; "
+        "AutoModelForCausalLM.from_pretrained(resolve_model_path('tiny:' + sys.argv[1])); print('loaded')"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    for attempt in range(3):
+        out = tmp_path / f"m{attempt}"
+        cmd = [sys.executable, "-c", code, str(out)]
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+        procs = [subprocess.Popen(cmd, env=env, **pipes) for _ in range(2)]
+        results = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [err[-1500:] for _, err in results]
+        assert all("loaded" in stdout for stdout, _ in results)
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no build left behind

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.sources import SourceUnavailable
+from trainer.sources import SourceUnavailable, require_weights
 
 PREFIX = "gguf:"
 
@@ -107,6 +107,7 @@ def convert(path: Path, out: Path) -> Path:
             del model.config.quantization_config
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        require_weights(tmp, out)
         (tmp / "SOURCE").write_text(f"dequantised from {path}\n")
         try:
             tmp.rename(out)

@@ -53,7 +53,8 @@ def build_trainer(
 
     from trainer.timed_grpo import TimedGRPOTrainer
 
-    model_path = resolve_model_path(model_args.model_name_or_path)
+    with training_args.main_process_first(desc="building or converting the policy"):
+        model_path = resolve_model_path(model_args.model_name_or_path)  # rank 0 writes it, the others then read
     dataset = load_jsonl_dataset(script_args.dataset_path, "grpo").select_columns(["prompt", "rubric"])
     return TimedGRPOTrainer(
         model=load_policy(model_path, model_args, script_args.sft_adapter),

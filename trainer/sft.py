@@ -17,7 +17,8 @@ def run_sft(script_args: SFTScriptArguments, training_args: Any, model_args: Any
     from transformers import AutoTokenizer
     from trl import SFTTrainer, get_peft_config
 
-    model_path = resolve_model_path(model_args.model_name_or_path)
+    with training_args.main_process_first(desc="building or converting the policy"):
+        model_path = resolve_model_path(model_args.model_name_or_path)  # rank 0 writes it, the others then read
     dataset = load_jsonl_dataset(script_args.dataset_path, "sft").select_columns(["prompt", "completion"])
     trainer = SFTTrainer(
         model=load_policy(model_path, model_args, None),

@@ -6,7 +6,11 @@ plumbing; it cannot answer medical questions.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
+
+from trainer.sources import require_weights
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
@@ -26,15 +30,34 @@ _CORPUS = [
 
 
 def build_tiny_model(out_dir: str | Path, *, vocab_size: int = 512, seed: int = 0) -> Path:
-    """Write a tiny Qwen2 causal LM and its tokenizer (with a chat template) to `out_dir`."""
+    """Write a tiny Qwen2 causal LM and its tokenizer (with a chat template) to `out_dir`.
+
+    Built beside it and renamed into place, so processes started together (`accelerate launch`) never read
+    a half-written model: the first rename wins and the others discard their identical copy."""
+    out = Path(out_dir)
+    if (out / "config.json").exists() and (out / "tokenizer.json").exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    tmp.chmod(0o755)
+    try:
+        _write(tmp, vocab_size=vocab_size, seed=seed)
+        require_weights(tmp, out)
+        try:
+            tmp.rename(out)
+        except OSError:  # another process built it first
+            if not (out / "config.json").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _write(out: Path, *, vocab_size: int, seed: int) -> None:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
-    out = Path(out_dir)
-    if (out / "config.json").exists() and (out / "tokenizer.json").exists():
-        return out
-    out.mkdir(parents=True, exist_ok=True)
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -67,4 +90,3 @@ def build_tiny_model(out_dir: str | Path, *, vocab_size: int = 512, seed: int = 
     model.generation_config.eos_token_id = hf_tok.eos_token_id
     model.generation_config.pad_token_id = hf_tok.pad_token_id
     model.save_pretrained(out)
-    return out
