@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale soak gpu-wheels probes fuzz compare-schemes meta-eval heart-eval lint format bench serve judge-local clean
+.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale soak gpu-wheels probes fuzz compare-schemes meta-eval heart-eval heart-train lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,10 @@ meta-eval: install-judge
 # the heart classifier's precision and recall on the hand-labelled fresh holdout (SPLIT=dev|test|holdout|all)
 heart-eval:
 	$(PY) -m trainer heart-eval $(if $(SPLIT),--split $(SPLIT)) $(ARGS)
+
+# fit the learned heart classifiers (SmolLM2 features, needs make install-judge) on the hand labels, cross-validated
+heart-train:
+	$(PY) -m trainer heart-train $(ARGS)
 
 # Adversarial responses against a judge: which ones change a verdict (JUDGE_URL/JUDGE_MODEL, else the local judge)
 probes:

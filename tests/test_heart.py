@@ -189,3 +189,21 @@ def test_the_blind_set_over_the_team_samples_joins_its_labels_to_the_records() -
     rar = [r for r in records if r.source.startswith("rar")]
     assert len(rar) == 104 and all(r.answer for r in rar)  # exam questions with their reference answers
     assert all(r.answer is None for r in records if r.source.startswith("healthbench"))  # chats without one
+
+
+def test_heart_eval_scores_each_view_with_bootstrap_intervals(tmp_path) -> None:
+    from trainer.heart_eval import HeartEvalArguments, run_heart_eval
+
+    res = run_heart_eval(
+        HeartEvalArguments(split="holdout4", classifier="lexical", both_views=True, output_dir=str(tmp_path))
+    )
+    views = res["views"]["lexical"]
+    records = load_labelled(split="holdout4")
+    for view, use_answer in (("with answer", True), ("without answer", False)):
+        o = evaluate(records, classify_lexical, use_answer=use_answer)["overall"]
+        cell = views[view]["all"]
+        assert cell["precision"] == pytest.approx(o["precision"]) and cell["recall"] == pytest.approx(o["recall"])
+        assert cell["precision_ci"][0] < cell["precision"] < cell["precision_ci"][1]
+        assert cell["recall_ci"][0] < cell["recall"] < cell["recall_ci"][1]
+    assert views["with answer"]["all"]["recall"] > views["without answer"]["all"]["recall"]  # the answer helps
+    assert "| lexical | without answer |" in (tmp_path / "report.md").read_text()

@@ -1,6 +1,6 @@
 """`python -m trainer <command>`: a thin CLI over config dataclasses, presets as files.
 
-Commands: prepare, sft, grpo, evaluate, heart-eval, compare-schemes.
+Commands: prepare, sft, grpo, evaluate, heart-eval, heart-train, compare-schemes.
 
 Like TRL's own scripts: each command parses its dataclasses with `HfArgumentParser`; `--preset NAME`
 (a file in trainer/presets/, or a path to a YAML file) supplies defaults from its section for the
@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 PRESETS = Path(__file__).parent / "presets"
-COMMANDS = ("prepare", "sft", "grpo", "evaluate", "heart-eval", "compare-schemes")
+COMMANDS = ("prepare", "sft", "grpo", "evaluate", "heart-eval", "heart-train", "compare-schemes")
 
 
 def preset_defaults(preset: str, command: str) -> dict[str, Any]:
@@ -102,6 +102,13 @@ def main(argv: list[str] | None = None) -> Any:
         (heart_args,) = parse(command, (HeartEvalArguments,), rest)
         results = run_heart_eval(heart_args)
         print(report_md(results))
+        return results
+    if command == "heart-train":
+        from trainer.heart_train import HeartTrainArguments, markdown, run_heart_train
+
+        (train_args,) = parse(command, (HeartTrainArguments,), rest)
+        results = run_heart_train(train_args)
+        print(markdown(results))
         return results
     from trainer.evaluate import EvaluateArguments, run_evaluate
 

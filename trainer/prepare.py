@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import Criterion, RubricFormatError, prompt_from_record, rubric_from_record
-from trainer.heart import THEMES, Classifier, HeartLabel, LLMClassifier, classify_lexical
+from trainer.heart import THEMES, Classifier, HeartLabel, classify_lexical, make_classifier
 from trainer.sources import load_records
 
 log = logging.getLogger("trainer")
@@ -35,7 +35,10 @@ class PrepareArguments:
     splits: list[str] = field(default_factory=lambda: ["train"], metadata={"help": "hub splits to read"})
     output_dir: str = field(default="data/prepared")
     seed: int = 42
-    classifier: str = field(default="lexical", metadata={"help": "lexical | llm"})
+    classifier: str = field(
+        default="auto",
+        metadata={"help": "auto (combined with SmolLM2 installed, else lexical) | lexical | learned | combined | llm"},
+    )
     llm_base_url: str = field(default="http://localhost:8000/v1", metadata={"help": "judge endpoint for llm"})
     llm_model: str = "judge"
     llm_api_key: str | None = None
@@ -193,9 +196,5 @@ def _write(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def run_prepare(args: PrepareArguments) -> dict[str, Any]:
-    classify: Classifier = classify_lexical
-    if args.classifier == "llm":
-        classify = LLMClassifier(args.llm_base_url, args.llm_model, args.llm_api_key)
-    elif args.classifier != "lexical":
-        raise SystemExit(f"--classifier must be 'lexical' or 'llm', got {args.classifier!r}")
+    classify: Classifier = make_classifier(args.classifier, args)
     return prepare(load_records(args.source, args.splits), args, classify)

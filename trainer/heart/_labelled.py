@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from trainer.heart._lexical import HeartLabel
 
 LABELLED_SET = Path(__file__).resolve().parent.parent / "heart_labels" / "heart_labels.jsonl"
@@ -72,6 +74,33 @@ def load_shared_blind(shared_data: Path, labels: Path = BLIND_SHARED) -> list[La
     return out
 
 
+def prf_ci(truth: np.ndarray, pred: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Precision and recall, each with a percentile bootstrap 95% CI over records."""
+    rng = np.random.default_rng(seed)
+
+    def pr(t: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+        tp = float((t & p).sum())
+        return (tp / float(p.sum()) if p.sum() else np.nan), (tp / float(t.sum()) if t.sum() else np.nan)
+
+    precision, recall = pr(truth, pred)
+    draws = np.array([pr(truth[i], pred[i]) for i in (rng.integers(0, len(truth), len(truth)) for _ in range(n_boot))])
+    lo, hi = np.nanpercentile(draws, [2.5, 97.5], axis=0) if len(truth) else (np.full(2, np.nan),) * 2
+
+    def num(v: float) -> float | None:
+        return None if np.isnan(v) else float(v)
+
+    return {
+        "n": len(truth),
+        "positives": int(truth.sum()),
+        "flagged": int(pred.sum()),
+        "precision": num(precision),
+        "precision_ci": [num(lo[0]), num(hi[0])],
+        "recall": num(recall),
+        "recall_ci": [num(lo[1]), num(hi[1])],
+        "f1": num(2 * precision * recall / (precision + recall)) if precision and recall else None,
+    }
+
+
 def _prf(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
     tp = fp = fn = tn = 0
     for truth, pred in pairs:
@@ -90,7 +119,9 @@ def evaluate(records: list[Labelled], classify: Classifier, *, use_answer: bool 
 
     `use_answer=False` hides the source's answer, as for a chat prompt that comes without one.
     """
-    labels = [classify(r.text, answer=r.answer if use_answer else None) for r in records]
+    items = [(r.text, r.answer if use_answer else None) for r in records]
+    many = getattr(classify, "classify_many", None)  # the learned ones embed in batches
+    labels = many(items) if many else [classify(q, answer=a) for q, a in items]
     pairs = [(r.heart_related, lab.heart_related) for r, lab in zip(records, labels, strict=True)]
     by_source = {
         s: _prf(p for r, p in zip(records, pairs, strict=True) if r.source == s)
@@ -114,10 +145,17 @@ def evaluate(records: list[Labelled], classify: Classifier, *, use_answer: bool 
         for r, lab in zip(records, labels, strict=True)
         if r.heart_related != lab.heart_related
     ]
+    truth = np.array([t for t, _ in pairs], dtype=bool)
+    pred = np.array([p for _, p in pairs], dtype=bool)
+    sources = np.array([r.source for r in records])
     return {
         "n": len(records),
         "positives": sum(r.heart_related for r in records),
         "overall": _prf(pairs),
+        "with_ci": {
+            "all": prf_ci(truth, pred),
+            **{s: prf_ci(truth[sources == s], pred[sources == s]) for s in sorted(set(sources))},
+        },
         "by_source": by_source,
         "by_theme": by_theme,
         "found_by_theme": found_by_theme,
