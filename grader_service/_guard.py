@@ -1,9 +1,10 @@
 """Limits before work, as a plain ASGI middleware in front of the app.
 
-In this order, for every request with a body: the bearer token (before a byte of the body is read),
-then the body itself under a streaming size limit (chunked bodies too) and read deadlines (a sender
-that stalls gets a 408), then the body must be UTF-8 JSON (a 422 otherwise), and for `/v1/grade` the
-item and criteria counts are taken from the raw JSON.
+In this order, for every request with a body: the bearer token, which names the key (before a byte of
+the body is read), then the key's quota (a 429 with Retry-After when it is spent), then the body itself
+under a streaming size limit (chunked bodies too) and read deadlines (a sender that stalls gets a 408),
+then the body must be UTF-8 JSON (a 422 otherwise), and for `/v1/grade` the item and criteria counts
+are taken from the raw JSON.
 JSON parsing holds the GIL, so a large body is counted in a worker process: a body that is going to
 be rejected never stalls the event loop. Accepted bodies go on to the app unchanged.
 """
@@ -19,6 +20,10 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+
+from grader_service import metrics
+from grader_service.keys import KeyRing
+from grader_service.quotas import Quotas
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -78,7 +83,8 @@ class Guard:
         self,
         app: ASGIApp,
         *,
-        api_key: str | None,
+        keys: KeyRing,
+        quotas: Quotas,
         open_paths: frozenset[str],
         json_paths: frozenset[str],
         max_body_bytes: int,
@@ -88,7 +94,8 @@ class Guard:
         body_timeout_s: float,
     ) -> None:
         self.app = app
-        self.api_key = api_key
+        self.keys = keys
+        self.quotas = quotas
         self.open_paths = open_paths
         self.json_paths = json_paths
         self.max_body_bytes = max_body_bytes
@@ -106,12 +113,32 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        if self.api_key and path not in self.open_paths and not _is_docs(path):
+        if self.keys.required and path not in self.open_paths and not _is_docs(path):
             headers = dict(scope.get("headers") or [])
-            auth = headers.get(b"authorization", b"").decode("latin-1")
-            if not token_ok(auth, self.api_key):
+            key = self.keys.identify(headers.get(b"authorization", b"").decode("latin-1"))
+            if key is None:
                 await _reply(send, 401, "missing or wrong bearer token", ["header", "authorization"], bearer=True)
                 return
+            log = scope.setdefault("state", {}).setdefault("log", {})
+            log["client"] = key.name
+            over = self.quotas.admit(key.name)
+            if over is not None:
+                metrics.CLIENT_REQUESTS.labels(key.name, f"over_{over.budget}").inc()
+                msg = f"key {key.name!r} is over its {over.budget.replace('_', ' ')}; retry in {over.retry_after_s} s"
+                await _reply(send, 429, msg, ["header", "authorization"], retry_after=over.retry_after_s)
+                return
+            metrics.CLIENT_REQUESTS.labels(key.name, "admitted").inc()
+            try:
+                await self._serve(scope, receive, send, path)
+            finally:  # what the request cost the judge, known only now (routes put it in the access log)
+                spent = int(log.get("judge_tokens") or 0)
+                self.quotas.charge(key.name, spent)
+                if spent:
+                    metrics.CLIENT_JUDGE_TOKENS.labels(key.name).inc(spent)
+            return
+        await self._serve(scope, receive, send, path)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         if scope.get("method") != "POST" or path not in self.json_paths:  # the router answers 404/405
             await self.app(scope, receive, send)
             return
@@ -188,11 +215,15 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _reply(send: Send, status: int, msg: str, loc: list[Any], bearer: bool = False) -> None:
+async def _reply(
+    send: Send, status: int, msg: str, loc: list[Any], bearer: bool = False, retry_after: int | None = None
+) -> None:
     payload = json.dumps({"detail": [{"loc": loc, "msg": msg, "type": "request_rejected"}]}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     if bearer:
         headers.append((b"www-authenticate", b"Bearer"))
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     if status in (408, 413):
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

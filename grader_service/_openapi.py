@@ -9,6 +9,7 @@ of `extra_schemes`, and the shapes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from grader_service.judge.families import FAMILY_NAMES
@@ -143,8 +144,50 @@ def _extra_rubric_rule(names: list[str], rule: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def patch(spec: dict[str, Any]) -> dict[str, Any]:
+def _allowed_object(paths: list[str]) -> dict[str, Any]:
+    """The JSON Schema of an `extra_body` the allowlist accepts: listed keys, dotted paths as nested objects."""
+    props: dict[str, Any] = {}
+    nested: dict[str, list[str]] = {}
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if rest:
+            nested.setdefault(head, []).append(rest)
+        else:
+            props[head] = {}
+    for head, rests in nested.items():
+        if head not in props:
+            props[head] = _allowed_object(rests)
+    return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+def _judge_policy(options: dict[str, Any], policy: JudgePolicy) -> None:
+    """What this grader's owner lets a request change (grader_service.policy), stated in the schema."""
+    props = options["properties"]
+    models = [policy.model, *[m for m in policy.allowed_models if m != policy.model]]
+    props["model"] = {"anyOf": [{"type": "string", "enum": models}, {"type": "null"}], "description": (
+        "the judge model: this grader's own, or one its owner lists (GRADER_JUDGE_ALLOWED_MODELS)"
+    )}  # fmt: skip
+    extra = _allowed_object(policy.extra_body_allow)
+    extra["description"] = props["extra_body"].get("description", "") + (
+        "; only the keys this grader's owner allows (GRADER_JUDGE_EXTRA_BODY_ALLOW)"
+    )
+    props["extra_body"] = {"anyOf": [extra, {"type": "null"}]}
+    if not policy.custom_template:
+        props["custom_template"] = {"type": "null", "description": "this grader takes no judge prompt from requests"}
+
+
+@dataclass(frozen=True)
+class JudgePolicy:
+    model: str
+    allowed_models: list[str]
+    extra_body_allow: list[str]
+    custom_template: bool
+
+
+def patch(spec: dict[str, Any], policy: JudgePolicy | None = None) -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
+    if policy is not None:
+        _judge_policy(schemas["JudgeOptions"], policy)
     schemas["SchemeSpec"] = _scheme_spec(schemas["SchemeSpec"])
     grade = schemas["GradeRequest"]
     grade["oneOf"] = [_scheme_branch(n, explicit=True) for n in SCHEMES] + [_scheme_branch("hybrid", explicit=False)]

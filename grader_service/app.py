@@ -21,14 +21,16 @@ from fastapi.staticfiles import StaticFiles
 
 from grader_service import _openapi, grading, metrics, openrlhf
 from grader_service._disconnect import CLIENT_CLOSED, unless_disconnected
-from grader_service._guard import Guard, token_ok
+from grader_service._guard import Guard
 from grader_service._logging import RequestLog
 from grader_service._redact import redact_url
 from grader_service.cache import make_store
 from grader_service.judge import CachedJudge, Judge, JudgeRequestOptions, OpenAIJudge, RetryPolicy, make_transport
 from grader_service.judge.families import FAMILIES
+from grader_service.keys import KeyRing
 from grader_service.limiter import JudgeLimiter, RedisSlots
 from grader_service.probe import Prober
+from grader_service.quotas import Quotas
 from grader_service.rubric_check import RubricInvalid, check_rubric
 from grader_service.schemes import SCHEMES
 from grader_service.settings import GraderSettings
@@ -215,18 +217,19 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
 
     app.state.settings = settings
     bearer = HTTPBearer(auto_error=False)
+    keys = KeyRing.from_settings(settings)
+    app.state.keys = keys
 
     def authorise(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         """Declares the bearer scheme in the OpenAPI document; `Guard` has already checked the token."""
-        if settings.api_key is None:
-            return
         header = f"Bearer {creds.credentials}" if creds is not None else None
-        if not token_ok(header, settings.api_key.get_secret_value()):
+        if keys.identify(header) is None:
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
     app.add_middleware(
         Guard,
-        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        keys=keys,
+        quotas=Quotas(keys.keys, share=settings.workers),
         open_paths=OPEN_PATHS,
         json_paths=frozenset({"/v1/grade", "/v1/rubrics/validate", "/v1/openrlhf/reward"}),
         max_body_bytes=settings.max_body_bytes,
@@ -247,20 +250,24 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
         return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
 
     # the bearer scheme appears in the OpenAPI document only where a token is really required
-    auth = [Depends(authorise)] if settings.api_key is not None else []
+    auth = [Depends(authorise)] if keys.required else []
 
     @app.post("/v1/grade", response_model=GradeResponse, dependencies=auth)
     async def grade(body: GradeRequest, request: Request) -> Response:
         result, gone = await unless_disconnected(request, grading.grade(body, request.app.state.judge, settings))
+        log = request.scope["state"]["log"]
         if result is None or gone:
-            request.scope["state"]["log"] = {"items": len(body.items), "client": "disconnected: grading cancelled"}
+            log.update({"items": len(body.items), "disconnected": "grading cancelled"})
             return Response(status_code=CLIENT_CLOSED)
-        request.scope["state"]["log"] = {
-            "items": len(result.results),
-            "judge_calls": result.usage.judge_calls,
-            "cache_hits": result.usage.cache_hits,
-            "null_rewards": sum(r.reward is None for r in result.results),
-        }
+        log.update(
+            {
+                "items": len(result.results),
+                "judge_calls": result.usage.judge_calls,
+                "judge_tokens": result.usage.prompt_tokens + result.usage.completion_tokens,
+                "cache_hits": result.usage.cache_hits,
+                "null_rewards": sum(r.reward is None for r in result.results),
+            }
+        )
         # serialised once by pydantic; returning the model would have FastAPI validate it all over again
         return Response(result.model_dump_json(), media_type="application/json")
 
@@ -273,7 +280,10 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
         done, gone = await unless_disconnected(request, work)
         if done is None or gone:
             return Response(status_code=CLIENT_CLOSED)
-        status, payload = done
+        status, payload, usage = done
+        request.scope["state"]["log"].update(
+            {"judge_calls": usage.judge_calls, "judge_tokens": usage.prompt_tokens + usage.completion_tokens}
+        )
         return JSONResponse(payload, status)
 
     @app.post("/v1/rubrics/validate", response_model=RubricValidationResponse, dependencies=auth)
@@ -331,8 +341,14 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
+            policy = _openapi.JudgePolicy(
+                settings.judge_model,
+                settings.judge_allowed_models,
+                settings.judge_extra_body_allow,
+                settings.judge_allow_custom_template,
+            )
             app.openapi_schema = _openapi.patch(
-                get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+                get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes), policy
             )
         return app.openapi_schema
 

@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from grader_service import metrics
+from grader_service._errors import RequestRejected
 from grader_service.judge import ItemContext, Judge, Judgement, JudgeRequestOptions
 from grader_service.judge.families import FAMILY_NAMES
+from grader_service.policy import cap_explanation, check_judge_options
 from grader_service.schemes import (
     SCHEMES,
     RewardEstimate,
@@ -47,19 +49,7 @@ from shared import (
 )
 
 log = logging.getLogger("grader")
-
-
-class RequestRejected(Exception):
-    """Bad input found after parsing; carries the HTTP status and the field's location."""
-
-    def __init__(self, status: int, loc: list[str | int], msg: str) -> None:
-        super().__init__(msg)
-        self.status = status
-        self.loc = loc
-        self.msg = msg
-
-    def detail(self) -> list[dict[str, Any]]:
-        return [{"loc": self.loc, "msg": self.msg, "type": "value_error"}]
+__all__ = ["RequestRejected", "grade", "resolve_options", "validate_request"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -71,6 +61,7 @@ def template_file(path: str) -> str:
 
 def resolve_options(request: GradeRequest, settings: GraderSettings) -> JudgeRequestOptions:
     j = request.judge
+    check_judge_options(j, settings)
     mode = j.mode or settings.judge_mode
     own_prompt_only = mode is JudgeMode.logprob or not SCHEMES[request.scheme].per_criterion
     custom = j.custom_template
@@ -268,7 +259,7 @@ async def grade_item(
                 category=c.category,
                 met=j.met,
                 p_met=j.p_met,
-                explanation=j.explanation,
+                explanation=cap_explanation(j.explanation, settings.max_explanation_chars),
                 error=j.error,
             )
         )

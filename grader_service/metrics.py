@@ -44,6 +44,12 @@ REQUEST_ITEMS = Histogram("grader_request_items", "Items per /v1/grade request",
 REQUEST_CRITERIA = Histogram(
     "grader_request_criteria", "Criteria per /v1/grade request", buckets=(1, 16, 64, 256, 1024, 4096, 16384)
 )
+CLIENT_REQUESTS = Counter(
+    "grader_client_requests_total",
+    "Requests by API key name (never the key) and outcome: admitted, or over which quota",
+    ["client", "outcome"],
+)
+CLIENT_JUDGE_TOKENS = Counter("grader_client_judge_tokens_total", "Judge tokens spent for each API key", ["client"])
 REQUESTS = Counter("grader_http_requests_total", "HTTP requests served", ["route", "status"])
 REQUEST_SECONDS = Histogram("grader_http_request_seconds", "HTTP request latency", ["route"], buckets=_FAST)
 

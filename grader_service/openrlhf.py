@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from grader_service import grading
 from grader_service.judge import Judge
 from grader_service.settings import GraderSettings
-from shared import GradeRequest, JudgeMode, JudgeOptions, SchemeName
+from shared import GradeRequest, JudgeMode, JudgeOptions, SchemeName, Usage
 from shared.adapters.openrlhf import NullRewards, items_from_request, reply
 
 
@@ -43,7 +43,8 @@ class OpenRLHFParams(BaseModel):
 
 async def reward(
     body: OpenRLHFRequest, params: OpenRLHFParams, judge: Judge, settings: GraderSettings
-) -> tuple[int, dict[str, Any]]:
+) -> tuple[int, dict[str, Any], Usage]:
+    """The status, OpenRLHF's reply and what the judge spent (for the caller's quota)."""
     try:
         items = items_from_request(body.query, body.prompts, body.labels)
     except ValueError as e:
@@ -55,6 +56,6 @@ async def reward(
     request = GradeRequest(items=items, scheme=params.scheme, judge=JudgeOptions(mode=params.mode))
     result = await grading.grade(request, judge, settings)
     try:
-        return 200, reply(result.results, params.null_reward)
+        return 200, reply(result.results, params.null_reward), result.usage
     except NullRewards as e:
-        return 502, {"detail": str(e), "items": e.items}
+        return 502, {"detail": str(e), "items": e.items}, result.usage

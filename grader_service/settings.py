@@ -10,6 +10,42 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import JudgeMode
 
+# sampling knobs that change neither the prompt, the model nor the token budget
+DEFAULT_EXTRA_BODY_ALLOW = (
+    "top_p",
+    "top_k",
+    "min_p",
+    "seed",
+    "repetition_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "chat_template_kwargs.enable_thinking",  # the grader's reasoning budget still bounds what it costs
+)
+# what the grader itself builds into every judge request: no request, and no allowlist, may set these
+GRADER_OWNED_FIELDS = frozenset(
+    {
+        "messages",
+        "model",
+        "n",
+        "stream",
+        "stream_options",
+        "max_tokens",
+        "max_completion_tokens",
+        "max_new_tokens",
+        "logprobs",
+        "top_logprobs",
+        "tools",
+        "tool_choice",
+        "functions",
+        "function_call",
+        "logit_bias",
+        "response_format",
+        "prompt",
+        "echo",
+        "suffix",
+    }
+)
+
 
 class GraderSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRADER_", env_file=".env", extra="ignore")
@@ -103,13 +139,48 @@ class GraderSettings(BaseSettings):
         description="lease on a claimed judgement and on a global judge slot, renewed every third of it while "
         "the call runs: how long a replica that dies mid-call blocks the others",
     )
-    api_key: SecretStr | None = Field(None, description="bearer token clients must send (unset: open)")
+    api_key: SecretStr | None = Field(
+        None, description="one bearer token clients must send (the key named 'default'); see also api_keys_file"
+    )
+    api_keys_file: str | None = Field(
+        None,
+        description="named keys, each with its own quotas: a TOML file of name + SHA-256 of the token "
+        "(`python -m grader_service keys add NAME` writes one); tokens are never kept in clear",
+    )
+    key_requests_per_minute: float | None = Field(
+        None, gt=0, description="default request budget of a key that sets none (unset: unlimited)"
+    )
+    key_judge_tokens_per_minute: float | None = Field(
+        None, gt=0, description="default judge-token budget of a key that sets none (unset: unlimited)"
+    )
+    open: bool = Field(
+        False,
+        description="listen beyond loopback without a bearer token, on purpose (otherwise the grader refuses "
+        "to start so: anyone who reaches the port could use the judge)",
+    )
+
+    # what a request may change about the judge call (the owner decides; a refused field is a 422 naming it)
+    judge_allowed_models: list[str] = Field(
+        default_factory=list,
+        description="models a request's judge.model may name besides GRADER_JUDGE_MODEL (JSON list)",
+    )
+    judge_extra_body_allow: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_EXTRA_BODY_ALLOW),
+        description="keys a request's judge.extra_body may set (a dotted path allows one nested key, as "
+        "chat_template_kwargs.enable_thinking); the fields the grader builds itself are never allowed",
+    )
+    judge_allow_custom_template: bool = Field(
+        True, description="whether a request may bring its own judge prompt (judge.custom_template)"
+    )
+    max_explanation_chars: int = Field(
+        1000, ge=0, description="a judge explanation returned to the caller is cut to this many characters"
+    )
     ui: bool = Field(
         True,
         description="serve the rubric playground at /ui (a static page; its grading calls need the bearer token); "
         "turn off in production",
     )
-    host: str = "0.0.0.0"
+    host: str = Field("127.0.0.1", description="loopback by default; another address needs a token or GRADER_OPEN")
     port: int = 8080
     workers: int = Field(1, ge=1, description="uvicorn worker processes (multi-core hosts)")
     shutdown_grace_s: float = Field(
@@ -128,6 +199,14 @@ class GraderSettings(BaseSettings):
 
         if v not in FAMILY_NAMES:
             raise ValueError(f"unknown judge family {v!r}; one of {', '.join(FAMILY_NAMES)}")
+        return v
+
+    @field_validator("judge_extra_body_allow")
+    @classmethod
+    def _not_grader_owned(cls, v: list[str]) -> list[str]:
+        owned = sorted({k for k in v if k.split(".")[0] in GRADER_OWNED_FIELDS})
+        if owned:
+            raise ValueError(f"the grader builds {', '.join(owned)} itself: a request can never set them")
         return v
 
     @field_validator("judge_api_key", "api_key", mode="before")

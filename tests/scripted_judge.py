@@ -18,6 +18,9 @@ Fault directives in the criterion text: ``[fault=500]``, ``[fault=429]``, ``[fau
 Prompts in simple-evals' grader layout (``# Conversation`` … ``# Rubric item`` ``[points] criterion``), what a
 custom judge template following the reference renders, are read the same way.
 Global faults: ``POST /_control {"fail_next": [503, 503], "latency_s": 0.05, "logprobs": false}``.
+It records what it receives: the last `record` request bodies, exactly as sent, in `JudgeScript.received`
+(the security tests check that no field a grader's owner did not allow reaches the judge), and
+`explanation`, when set, is the text a verdict answers with before its JSON.
 """
 
 from __future__ import annotations
@@ -82,6 +85,9 @@ class JudgeScript:
     in_flight: int = 0
     max_in_flight: int = 0
     calls_by_fault: dict[str, int] = field(default_factory=dict)
+    record: int = 0
+    received: list[dict[str, Any]] = field(default_factory=list)
+    explanation: str | None = None
 
 
 def _content_words(text: str) -> set[str]:
@@ -158,6 +164,8 @@ def build_app(script: JudgeScript | None = None) -> Starlette:
     async def _completions(request: Request) -> JSONResponse:
         body = await request.json()
         script.calls += 1
+        if script.record:
+            script.received = [*script.received, body][-script.record :]
         if script.latency_s:
             await asyncio.sleep(script.latency_s)
         if script.fail_next:
@@ -212,7 +220,8 @@ def build_app(script: JudgeScript | None = None) -> Starlette:
                 choices = []
                 for i in range(n):
                     met = i < n_yes
-                    text = "Hmm, hard to say." if garbage else f'Checked the response.\n{{"met": {str(met).lower()}}}'
+                    said = script.explanation if script.explanation is not None else "Checked the response."
+                    text = "Hmm, hard to say." if garbage else f'{said}\n{{"met": {str(met).lower()}}}'
                     choices.append(_choice(i, text))
         prompt_tokens = sum(len(m["content"]) for m in messages) // 4
         return JSONResponse(

@@ -210,3 +210,121 @@ def test_playground_checks_a_rubric_while_typing_and_grades_with_the_local_judge
     reward = browser.find_element("id", "reward").get_attribute("data-reward")
     assert (reward == "" and api["reward"] is None) or float(reward) == pytest.approx(api["reward"])
     browser.save_screenshot(str(_shots(tmp_path) / "playground.png"))
+
+
+# ---------------------------------------------------------------- text no string can break
+
+HOSTILE = [
+    "a <!-- <script> b",  # the string that took the whole report down: the embedded JSON opened a comment
+    "</script><script>window.__pwned = 1</script>",
+    "<!--<script>window.__pwned = 2//",
+    '<img src=x onerror="window.__pwned = 3">',
+    '<a href="javascript:window.__pwned = 4">click me</a>',
+    "<svg onload=window.__pwned=5></svg>",
+    '"; window.__pwned = 6; "',
+    "line\u2028separator\u2029paragraph & <b>bold</b>",
+    "]]></script><iframe src=javascript:window.__pwned=7>",
+]
+BIG = "A long answer. " * (1_000_000 // 15)  # 1 MB of text
+EXPLANATION = "The answer says <img src=x onerror=window.__pwned=8> and </script><!--<script>"
+INJECTED = "#examples img, #examples a, #examples svg, #examples iframe, #examples script"
+
+
+@pytest.fixture
+def hostile_grader(judge_script: Any, judge_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The grader (scripted judge whose every verdict explains itself with hostile text), behind a named key."""
+    from grader_service.keys import add_key
+
+    judge_script.explanation = EXPLANATION
+    token = add_key(tmp_path / "keys.toml", "browser")
+    settings = grader_settings(
+        judge_url, api_keys_file=str(tmp_path / "keys.toml"), max_text_chars=2_000_000, max_explanation_chars=2000
+    )
+    with serve(create_app(settings)) as url:
+        yield url, token
+
+
+def _hostile_items() -> list[dict[str, Any]]:
+    rubric = [{"criterion": f"{h} [p={0.9 if k % 2 else 0.1}]", "points": 5 - k} for k, h in enumerate(HOSTILE)]
+    return [
+        {"id": f"h{i}", "prompt": [{"role": "user", "content": h}], "response": h, "rubric": rubric}
+        for i, h in enumerate([*HOSTILE, BIG])
+    ]
+
+
+def _no_injection(browser: Any, where: str) -> None:
+    assert browser.execute_script("return window.__pwned === undefined"), "an injected script ran"
+    assert browser.find_elements("css selector", INJECTED.replace("#examples", where)) == []
+
+
+def test_the_report_renders_every_hostile_example_and_runs_none_of_it(
+    browser: Any, hostile_grader: tuple[str, str], tmp_path: Path
+) -> None:
+    url, token = hostile_grader
+    items = _hostile_items()
+    body = httpx.post(
+        f"{url}/v1/grade", json={"items": items, "scheme": "hybrid", "judge": {"mode": "verdict"}},
+        headers={"Authorization": f"Bearer {token}"}, timeout=120,
+    )  # fmt: skip
+    assert body.status_code == 200, body.text[:500]
+    examples = from_grade_response([GradeItem(**it) for it in items], GradeResponse.model_validate(body.json()))
+    path = write_report(tmp_path / "hostile.html", "<!-- <script> title </script>", examples, {"<!--": "</script>"})
+    browser.get(path.as_uri())
+    _wait(browser, "return document.body.dataset.ready === '1'")
+    n = len(examples)
+    assert browser.find_element("id", "count").text == f"{n} of {n} examples"
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll('article.ex')].map((a) => ({id: a.dataset.id,"
+        " response: a.querySelector('pre').textContent,"
+        " turns: [...a.querySelectorAll('.turn')].map((t) => t.textContent),"
+        " criteria: [...a.querySelectorAll('table.crit td:nth-child(3)')].map((td) => td.firstChild.textContent),"
+        " explanations: [...a.querySelectorAll('table.crit td:nth-child(3) .muted')].map((d) => d.textContent)}))"
+    )
+    assert [s["id"] for s in shown] == [e["id"] for e in examples]
+    for s, e in zip(shown, examples, strict=True):
+        assert s["response"] == e["response"]  # the 1 MB one too
+        assert s["turns"] == [f"{m['role']}: {m['content']}" for m in e["conversation"]]
+        assert s["criteria"] == [c["criterion"] for c in e["criteria"]]
+        assert s["explanations"] == [c["explanation"] for c in e["criteria"]] and EXPLANATION in s["explanations"]
+    assert browser.title == "<!-- <script> title </script>"
+    _no_injection(browser, "header")
+    _no_injection(browser, "main")
+    browser.find_element("id", "q").send_keys("a long answer.")  # search works over the 1 MB text
+    assert browser.find_element("id", "count").text == f"1 of {n} examples"
+    _no_injection(browser, "main")
+
+
+def test_the_playground_renders_hostile_grades_and_runs_none_of_it(
+    browser: Any, hostile_grader: tuple[str, str]
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    url, token = hostile_grader
+    browser.get(url + "/ui/")
+    _wait(browser, "return document.body.dataset.ready === '1'")
+    browser.find_element("id", "token").send_keys(token)  # a named key, typed in as a user would
+    Select(browser.find_element("id", "mode")).select_by_visible_text("verdict")
+    rubric = json.dumps(_hostile_items()[0]["rubric"])
+    fill = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))"
+    browser.execute_script(fill, browser.find_element("id", "rubric"), rubric)
+    _wait(browser, "return document.getElementById('rubric-check').textContent.includes('9 criteria')")
+    for response in [*HOSTILE, BIG]:
+        browser.execute_script(fill, browser.find_element("id", "prompt"), response)
+        browser.execute_script(fill, browser.find_element("id", "response"), response)
+        browser.find_element("id", "grade").click()
+        _wait(browser, "return document.getElementById('result').dataset.done === '1'", timeout=60)
+        api = httpx.post(
+            f"{url}/v1/grade",
+            json={"items": [{"prompt": response, "response": response, "rubric": json.loads(rubric)}],
+                  "judge": {"mode": "verdict"}},
+            headers={"Authorization": f"Bearer {token}"}, timeout=60,
+        ).json()["results"][0]  # fmt: skip
+        rows = browser.execute_script(
+            "return [...document.querySelectorAll('#result table.crit tbody tr td:nth-child(3)')].map((td) =>"
+            " [td.firstChild.textContent, td.querySelector('.muted') && td.querySelector('.muted').textContent])"
+        )
+        assert rows == [[c["criterion"], c["explanation"]] for c in api["criteria"]]
+        reward = browser.find_element("id", "reward").get_attribute("data-reward")
+        assert float(reward) == pytest.approx(api["reward"])
+        _no_injection(browser, "#result")
+        _no_injection(browser, "#rubric-check")

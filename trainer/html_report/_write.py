@@ -33,6 +33,15 @@ def _plots(paths: Sequence[Path]) -> str:
     return f'<div class="plots">{"".join(imgs)}</div>' if imgs else ""
 
 
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_json(value: Any) -> str:
+    """JSON to embed in a <script> block: no string can end the block (`</script>`), open a comment
+    (`<!--`) or a nested script, or break a line in older parsers; JSON.parse gives back the same value."""
+    return json.dumps(value, default=str, ensure_ascii=False).translate(_SCRIPT_SAFE)
+
+
 def write_report(
     path: str | Path,
     title: str,
@@ -41,7 +50,7 @@ def write_report(
     plots: Sequence[Path] = (),
 ) -> Path:
     """The report at `path`: `examples` as built by `from_graded_rows` / `from_dump_rows`."""
-    data = json.dumps({"examples": list(examples)}, default=str, ensure_ascii=False).replace("</", "<\\/")
+    data = script_json({"examples": list(examples)})
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{html.escape(title)}</title><style>{(_HERE / "report.css").read_text()}</style></head>
