@@ -17,6 +17,7 @@ from grader_service import metrics
 from grader_service._errors import RequestRejected
 from grader_service.judge import ItemContext, Judge, Judgement, JudgeRequestOptions
 from grader_service.judge.families import FAMILY_NAMES
+from grader_service.pitfalls import PitfallCall, decide
 from grader_service.policy import cap_explanation, check_judge_options
 from grader_service.schemes import (
     SCHEMES,
@@ -46,6 +47,7 @@ from shared import (
     extra_reward,
     group_stats,
     judge_template_label,
+    split_prefix,
 )
 
 log = logging.getLogger("grader")
@@ -223,12 +225,16 @@ async def grade_item(
     spec = SCHEMES[request.scheme]
     ctx = ItemContext(item.messages(), item.response)
     usage = Usage()
+    mode = request.pitfall_polarity or settings.pitfall_polarity
+    calls = [decide(c, mode) for c in item.rubric]
     if not spec.per_criterion:
-        rating = await judge.judge_rubric(ctx, list(item.rubric), opts)
+        rating = await judge.judge_rubric(ctx, _as_faults(item.rubric, calls), opts)
         usage.add(rating.usage)
         criteria = [
-            CriterionResult(criterion=c.criterion, points=c.points, category=c.category, met=None, p_met=None)
-            for c in item.rubric
+            CriterionResult(
+                criterion=c.criterion, points=c.points, category=c.category, met=None, p_met=None, **_reported(call)
+            )
+            for c, call in zip(item.rubric, calls, strict=True)
         ]
         if rating.rating_probs is None:
             result = ItemResult(
@@ -250,7 +256,7 @@ async def grade_item(
 
     judgements = await judge_criteria(judge, ctx, item, opts, stop_on_error=request.on_judge_error is OnJudgeError.null)
     criteria = []
-    for c, j in zip(item.rubric, judgements, strict=True):
+    for c, j, call in zip(item.rubric, judgements, calls, strict=True):
         usage.add(j.usage)
         criteria.append(
             CriterionResult(
@@ -261,11 +267,15 @@ async def grade_item(
                 p_met=j.p_met,
                 explanation=cap_explanation(j.explanation, settings.max_explanation_chars),
                 error=j.error,
+                **_reported(call),
             )
         )
     failed = [i for i, j in enumerate(judgements) if j.error is not None]
-    main = score(item, judgements, request.scheme, plan.params, request.on_judge_error, settings)
-    extra = {s.key: score(item, judgements, s.scheme, p, request.on_judge_error, settings) for s, p in plan.extras}
+    flips = frozenset(i for i, call in enumerate(calls) if call is not None and call.flips)
+    main = score(item, judgements, request.scheme, plan.params, request.on_judge_error, settings, flips)
+    extra = {
+        s.key: score(item, judgements, s.scheme, p, request.on_judge_error, settings, flips) for s, p in plan.extras
+    }
     usage.ms = (time.perf_counter() - start) * 1000
     return ItemResult(
         id=item.id,
@@ -285,8 +295,10 @@ def score(
     params: Any,
     on_judge_error: OnJudgeError,
     settings: GraderSettings,
+    flips: frozenset[int] = frozenset(),
 ) -> SchemeReward:
-    """One scheme's reward from an item's verdicts: null with the cause when the verdicts do not allow one."""
+    """One scheme's reward from an item's verdicts: null with the cause when the verdicts do not allow one.
+    `flips`: the pitfalls penalised when NOT met (avoid-phrased, under pitfall_polarity=auto)."""
     failed = [i for i, j in enumerate(judgements) if j.error is not None]
     if failed and on_judge_error is OnJudgeError.null:
         errors = [j.error for j in judgements if j.error is not None and j.error.type is not ErrorType.not_judged]
@@ -308,7 +320,7 @@ def score(
             raise RubricNotScorable("no criterion could be judged")
         r = ScoringRubric.from_criteria([item.rubric[i] for i in keep])
         est: RewardEstimate = expected_reward(
-            [float(judgements[i].p_met) for i in keep],  # type: ignore[arg-type]
+            [_triggered(float(judgements[i].p_met), i in flips) for i in keep],  # type: ignore[arg-type]
             r,
             scheme,
             params,
@@ -323,6 +335,27 @@ def score(
             error=GradeError(type=ErrorType.no_scorable_criteria, message=f"{e} (after skipping {len(failed)} failed)"),
         )
     return SchemeReward(reward=est.mean, reward_std=est.std, estimate=est.method, reward_stderr=est.stderr)
+
+
+def _triggered(p_met: float, flip: bool) -> float:
+    """The probability the reward math scores as "met": for a flipped pitfall, that it was NOT met."""
+    return 1.0 - p_met if flip else p_met
+
+
+def _reported(call: PitfallCall | None) -> dict[str, Any]:
+    if call is None:
+        return {}
+    return {"polarity": call.polarity, "polarity_source": call.source, "penalised_when": call.penalised_when}
+
+
+def _as_faults(rubric: list[Criterion], calls: list[PitfallCall | None]) -> list[Criterion]:
+    """The rubric for a whole-rubric rating: a pitfall penalised when not met is listed as that failure."""
+    return [
+        c.model_copy(update={"criterion": f"Fails this: {split_prefix(c.criterion)[1].strip()}"})
+        if call is not None and call.flips
+        else c
+        for c, call in zip(rubric, calls, strict=True)
+    ]
 
 
 def _observe(request: GradeRequest, results: list[ItemResult]) -> None:
@@ -360,6 +393,7 @@ async def grade(request: GradeRequest, judge: Judge, settings: GraderSettings) -
         scheme_params=plan.params.model_dump(),
         mode=opts.mode,
         model=opts.model,
+        pitfall_polarity=request.pitfall_polarity or settings.pitfall_polarity,
         judge_template=judge_template_label(opts.custom_template),
         results=results,
         groups=group_stats(results),

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
+from grader_service.pitfalls import reading
 from shared import (
     Category,
     Criterion,
+    PitfallReading,
+    Polarity,
     RubricFormatError,
     RubricValidationRequest,
     RubricValidationResponse,
     detect_format,
     load_rubric,
     rubric_from_record,
-)
-
-# Pitfalls written as what a good response does ("Avoids ...", "Does not recommend ...", RaR-Medicine's most
-# common phrasing): the judge is asked whether the response shows the fault, so such a text can invert the sign.
-_AVOIDANCE = re.compile(
-    r"^\s*(?:pitfall criteri(?:a|on)\s*:\s*)?"
-    r"(?:avoids?|does\s+not|doesn'?t|do\s+not|never|refrains?\s+from|is\s+not)\b",
-    re.I,
 )
 
 
@@ -48,6 +42,7 @@ def check_rubric(req: RubricValidationRequest) -> RubricValidationResponse:
 
 def summarise(criteria: list[Criterion], fmt: str) -> RubricValidationResponse:
     warnings = []
+    pitfalls: list[PitfallReading] = []
     pos = sum(c.points for c in criteria if c.points > 0)
     neg = sum(c.points for c in criteria if c.points < 0)
     if pos <= 0:
@@ -57,13 +52,20 @@ def summarise(criteria: list[Criterion], fmt: str) -> RubricValidationResponse:
             warnings.append(f"criterion {i} is labelled a pitfall but has positive points: meeting it earns reward")
         if c.category in (Category.essential, Category.important, Category.optional) and c.points < 0:
             warnings.append(f"criterion {i} is labelled {c.category.value} but has negative points")
-        if c.points < 0 and (m := _AVOIDANCE.match(c.criterion)):
-            phrase = " ".join(m.group(0).split()[-2:]).strip(" :")
-            warnings.append(
-                f"criterion {i} is a pitfall phrased as avoidance ('{phrase} ...'): the judge is asked whether the "
-                "response shows it, and meeting it is penalised; if the text describes what a good response does, "
-                "rewrite it as the fault (e.g. 'Recommends steroids') or check the sign"
-            )
+        if c.points < 0:
+            polarity, source = reading(c)
+            pitfalls.append(PitfallReading(index=i, polarity=polarity, source=source))
+            if polarity is Polarity.avoid:
+                warnings.append(
+                    f"criterion {i} is a pitfall phrased as avoidance of the error (met = the response avoided it; "
+                    f"{source}): pitfall_polarity=auto penalises it when not met, 'literal' would invert its sign"
+                )
+            elif polarity is Polarity.ambiguous:
+                warnings.append(
+                    f"criterion {i} is a pitfall whose wording does not say whether meeting it is the error "
+                    f"({source}): it is scored literally (penalised when met); rewrite it as the fault or set its "
+                    "`polarity`"
+                )
     counts = Counter(c.category.value if c.category else "none" for c in criteria)
     return RubricValidationResponse(
         valid=pos > 0,
@@ -73,4 +75,5 @@ def summarise(criteria: list[Criterion], fmt: str) -> RubricValidationResponse:
         negative_points=neg,
         categories=dict(counts),
         warnings=warnings,
+        pitfalls=pitfalls,
     )

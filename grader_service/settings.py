@@ -119,6 +119,11 @@ class GraderSettings(BaseSettings):
     body_timeout_s: float = Field(60.0, gt=0, description="the whole body must arrive within this")
 
     # reward math
+    pitfall_polarity: Literal["literal", "auto"] = Field(
+        "auto",
+        description="auto: a pitfall phrased as avoiding the error is penalised when not met (docs: pitfall "
+        "polarity); literal: every pitfall is penalised when met, as RaR and HealthBench score them",
+    )
     enum_max: int = Field(12, ge=0, le=20, description="exact enumeration up to 2^enum_max verdict vectors")
     mc_samples: int = Field(8192, ge=16)
 

@@ -11,6 +11,7 @@ from shared._client import (
     GraderUnavailable,
 )
 from shared._groups import extra_reward, group_stats
+from shared._polarity import Polarity, PolarityCall, classify_pitfall, pitfall_polarity, to_fault_form
 from shared._retry import retry_after_seconds
 from shared._rubrics import (
     RubricFormatError,
@@ -37,6 +38,8 @@ from shared._schemas import (
     Message,
     OnJudgeError,
     PerCriterionScheme,
+    PitfallPolarityMode,
+    PitfallReading,
     RubricValidationRequest,
     RubricValidationResponse,
     SchemeName,
@@ -70,6 +73,10 @@ __all__ = [
     "Message",
     "OnJudgeError",
     "PerCriterionScheme",
+    "PitfallPolarityMode",
+    "PitfallReading",
+    "Polarity",
+    "PolarityCall",
     "RubricFormatError",
     "RubricValidationRequest",
     "RubricValidationResponse",
@@ -77,6 +84,7 @@ __all__ = [
     "SchemeReward",
     "SchemeSpec",
     "Usage",
+    "classify_pitfall",
     "criterion_from_item",
     "detect_format",
     "extra_reward",
@@ -84,9 +92,11 @@ __all__ = [
     "infer_category",
     "judge_template_label",
     "load_rubric",
+    "pitfall_polarity",
     "prompt_from_record",
     "read_jsonl",
     "retry_after_seconds",
     "rubric_from_record",
     "split_prefix",
+    "to_fault_form",
 ]

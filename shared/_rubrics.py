@@ -84,6 +84,7 @@ def criterion_from_item(item: Mapping[str, Any]) -> Criterion:
             category=item.get("category"),
             id=item.get("id"),
             tags=tags,
+            polarity=item.get("polarity"),
         )
     if item.get("description") is not None and item.get("weight") is not None:
         return Criterion(criterion=item["description"], points=item["weight"], id=item.get("id"), tags=_title_tag(item))

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from shared._categories import Category, infer_category
+from shared._polarity import Polarity
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 MAX_POINTS = 1000.0  # real rubrics use -10..10; the bound keeps every sum exact and finite
@@ -54,11 +55,19 @@ class Criterion(BaseModel):
     category: Category | None = None
     id: ShortText | None = None
     tags: Annotated[list[ShortText], Field(max_length=64)] = Field(default_factory=list)
+    polarity: Polarity | None = Field(
+        default=None,
+        description="pitfalls only: 'fault' (met = the response errs: penalised when met) or 'avoid' (met = the "
+        "response avoided the error: penalised when not met); unset: read from the wording under "
+        "pitfall_polarity=auto",
+    )
 
     @model_validator(mode="after")
     def _infer_category(self) -> Criterion:
         if self.category is None:
             self.category = infer_category(self.criterion, self.points)
+        if self.polarity is not None and self.points >= 0:
+            raise ValueError("polarity applies to pitfalls (negative points) only")
         return self
 
     @property
@@ -166,6 +175,9 @@ PerCriterionScheme = Literal["healthbench", "rar_explicit", "hybrid", "complexit
 MAX_EXTRA_SCHEMES = 8
 
 
+PitfallPolarityMode = Literal["literal", "auto"]
+
+
 class SchemeSpec(BaseModel):
     """One more scheme scored from the same verdicts: a scheme name, or the name with its parameters."""
 
@@ -203,6 +215,12 @@ class GradeRequest(BaseModel):
     )
     judge: JudgeOptions = Field(default_factory=JudgeOptions)
     on_judge_error: OnJudgeError = OnJudgeError.null
+    pitfall_polarity: PitfallPolarityMode | None = Field(
+        default=None,
+        description="'literal': every pitfall penalised when met (RaR's and HealthBench's reading); 'auto': a "
+        "pitfall phrased as avoiding the error ('Does not mention unrelated nerves') is penalised when NOT met. "
+        "Default: the grader's GRADER_PITFALL_POLARITY",
+    )
 
 
 class ErrorType(StrEnum):
@@ -234,6 +252,13 @@ class CriterionResult(BaseModel):
     p_met: float | None
     explanation: str | None = None
     error: GradeError | None = None
+    polarity: Polarity | None = Field(None, description="pitfalls only: what the criterion's wording describes")
+    polarity_source: str | None = Field(
+        None, description="how the polarity was decided: 'given' (the criterion says), or 'rules:<rule>'"
+    )
+    penalised_when: Literal["met", "not_met"] | None = Field(
+        None, description="pitfalls only: whether `met` or `not met` is the error the reward penalises"
+    )
 
 
 class Usage(BaseModel):
@@ -299,6 +324,7 @@ class GradeResponse(BaseModel):
     judge_template: str = Field(
         "ours", description="'ours' (the grader's prompts), or 'custom:<sha256>' of the template used"
     )
+    pitfall_polarity: PitfallPolarityMode = "literal"
     results: list[ItemResult]
     groups: dict[str, GroupStats] = Field(default_factory=dict)
     extra_schemes: dict[str, SchemeSpec] = Field(
@@ -343,3 +369,12 @@ class RubricValidationResponse(BaseModel):
     negative_points: float
     categories: dict[str, int]
     warnings: list[str]
+    pitfalls: list[PitfallReading] = Field(
+        default_factory=list, description="each pitfall's polarity and how it was decided, by index in `criteria`"
+    )
+
+
+class PitfallReading(BaseModel):
+    index: int
+    polarity: Polarity
+    source: str

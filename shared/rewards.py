@@ -146,7 +146,10 @@ def dump_batch(items: Sequence[GradeItem], path: Path, resp: GradeResponse | Non
                 row["reward"] = r.reward
                 row["reward_std"] = r.reward_std
                 row["error"] = r.error.type.value if r.error is not None else None
-                row["verdicts"] = [{"met": c.met, "p_met": c.p_met, "category": category_of(c)} for c in r.criteria]
+                row["verdicts"] = [
+                    {"met": c.met, "p_met": c.p_met, "category": category_of(c), "penalised_when": c.penalised_when}
+                    for c in r.criteria
+                ]
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

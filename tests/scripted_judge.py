@@ -10,6 +10,8 @@ Decision rule for one criterion:
 - a directive ``[letter=e]`` makes P(met) grow with the share of that letter among the response's letters
   (4 x the share, kept within 0.02..0.98): a graded, measurable property a policy can learn
   (tests/test_learning_signal.py);
+- a criterion the grader lists as ``Fails this: <text>`` (an avoid-phrased pitfall in a whole-rubric rating)
+  has 1 - P(met) of <text>, as a judge that follows the wording would;
 - otherwise P(met) is the share of the criterion's content words (5+ letters) found in the response,
   pushed to 0.9 / 0.1 around 0.5.
 Fault directives in the criterion text: ``[fault=500]``, ``[fault=429]``, ``[fault=400]`` (any status),
@@ -47,6 +49,7 @@ _REF_LAST_ASSISTANT = re.compile(
 )
 _RUBRIC_LINE = re.compile(r"^\d+\. \[(reward|penalty), ([\d.]+) points\] (.*)$", re.M)
 _P = re.compile(r"\[p=([\d.]+)\]")
+_FAILS = "Fails this: "
 _FAULT = re.compile(r"\[fault=([\w-]+)\]")
 _CONTAINS = re.compile(r"\[contains=([^\]]+)\]")
 _LETTER = re.compile(r"\[letter=(\w)\]")
@@ -101,6 +104,8 @@ def letter_p(letter: str, response: str) -> float:
 
 
 def p_met(criterion: str, response: str) -> float:
+    if criterion.startswith(_FAILS):  # the grader's fault form of an avoid pitfall: a faithful judge's reading
+        return 1.0 - p_met(criterion[len(_FAILS) :], response)
     if m := _P.search(criterion):
         return float(m.group(1))
     if m := _CONTAINS.search(criterion):

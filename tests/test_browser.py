@@ -72,6 +72,8 @@ def _graded_examples(grader_url: str, n: int = 60) -> list[dict[str, Any]]:
         rubric = [c.model_dump(exclude_none=True) for c in rubric_from_record(rec)][:8]
         if i == 3:
             rubric.append({"criterion": "Mentions troponin [fault=400]", "points": 2})  # a typed null
+        if i == 5:  # an avoid-phrased pitfall not met: triggered under pitfall_polarity=auto
+            rubric.append({"criterion": "Pitfall Criteria: Does not mention unrelated nerves [p=0]", "points": -2})
         response = rec["ideal_completions_data"]["ideal_completion"]
         if i % 2:  # every other one answered badly, so verdicts differ
             response = "I cannot help with that. " + response[: len(response) // 4]
@@ -114,7 +116,12 @@ def test_report_filters_sorts_searches_and_shows_the_verdicts(browser: Any, grad
     assert count() == f"{len(failed)} of {len(examples)} examples"
     browser.find_element("id", "f-failed").click()
     browser.find_element("id", "f-pitfall").click()
-    pitfalls = [e for e in examples if any(c["points"] < 0 and c["met"] is True for c in e["criteria"])]
+
+    def triggered(c: dict) -> bool:  # met, or not met for a pitfall phrased as avoidance
+        return c["points"] < 0 and c["met"] is not None and c["met"] is (c["penalised_when"] != "not_met")
+
+    pitfalls = [e for e in examples if any(triggered(c) for c in e["criteria"])]
+    assert examples[5]["criteria"][-1]["penalised_when"] == "not_met" and examples[5] in pitfalls
     assert count() == f"{len(pitfalls)} of {len(examples)} examples"
     browser.find_element("id", "f-pitfall").click()
 

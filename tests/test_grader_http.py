@@ -392,13 +392,34 @@ def test_validate_rubric_endpoint(grader: httpx.Client) -> None:
 
 
 def test_validate_real_records(grader: httpx.Client) -> None:
-    warned = 0
-    for rec in shared_records("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl")[:20]:
+    """Every pitfall of the real records comes back with its polarity, agreeing with the hand labels."""
+    import json as _json
+
+    from tests.conftest import REPO
+    from trainer.polarity._labels import record_id
+
+    labels = {
+        row["id"]: row["polarity"]
+        for row in map(_json.loads, (REPO / "trainer/polarity_labels/shared_labels.jsonl").read_text().splitlines())
+    }
+    agree = scored = 0
+    for rec in shared_records("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl"):
         r = grader.post("/v1/rubrics/validate", json={"record": rec})
         assert r.status_code == 200 and r.json()["format"] == "rar_medicine"
         assert len(r.json()["criteria"]) == rec["rubric_count"]
-        warned += sum("('Does not ...')" in w for w in r.json()["warnings"])
-    assert warned >= 10  # RaR-Medicine's pitfalls are mostly phrased "Does not ...": each is flagged
+        pitfalls = r.json()["pitfalls"]
+        assert [p["index"] for p in pitfalls] == [i for i, c in enumerate(rec["rubric"]) if c["weight"] < 0]
+        for p in pitfalls:
+            assert p["source"].startswith("rules:")
+            label = labels[f"{record_id(rec['question'])}/{p['index']}"]
+            if label != "ambiguous":
+                scored += 1
+                agree += (label == "avoid") == (p["polarity"] == "avoid")
+            if p["polarity"] == "avoid":
+                assert any(
+                    f"criterion {p['index']} is a pitfall phrased as avoidance" in w for w in r.json()["warnings"]
+                )
+    assert scored == 140 and agree / scored >= 0.95
 
 
 def test_custom_judge_template_is_used_and_reported(grader: httpx.Client, judge_url: str, tmp_path) -> None:

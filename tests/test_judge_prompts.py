@@ -53,7 +53,9 @@ def test_graded_text_cannot_close_our_delimiters(attack: str) -> None:
 def test_pitfall_prompt_says_met_is_bad_and_strips_prefix() -> None:
     text = _user("x", "Pitfall Criteria: Recommends waiting it out.", -2)
     assert "Criterion (penalty):\nRecommends waiting it out." in text
-    assert "undesirable" in text
+    # the note says how to read it (literally) and never that "met" is the bad outcome: for an
+    # avoid-phrased pitfall the grader, not the judge, decides which outcome is penalised
+    assert "Read it literally" in text and "undesirable" not in text
 
 
 def test_healthbench_template_puts_response_as_last_assistant_turn() -> None:

@@ -1,6 +1,6 @@
 """`python -m trainer <command>`: a thin CLI over config dataclasses, presets as files.
 
-Commands: prepare, sft, grpo, evaluate, heart-eval, heart-train, compare-schemes.
+Commands: prepare, sft, grpo, evaluate, heart-eval, heart-train, compare-schemes, polarity-eval.
 
 Like TRL's own scripts: each command parses its dataclasses with `HfArgumentParser`; `--preset NAME`
 (a file in trainer/presets/, or a path to a YAML file) supplies defaults from its section for the
@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 PRESETS = Path(__file__).parent / "presets"
-COMMANDS = ("prepare", "sft", "grpo", "evaluate", "heart-eval", "heart-train", "compare-schemes")
+COMMANDS = ("prepare", "sft", "grpo", "evaluate", "heart-eval", "heart-train", "compare-schemes", "polarity-eval")
 
 
 def preset_defaults(preset: str, command: str) -> dict[str, Any]:
@@ -103,6 +103,13 @@ def main(argv: list[str] | None = None) -> Any:
         results = run_heart_eval(heart_args)
         print(report_md(results))
         return results
+    if command == "polarity-eval":
+        from trainer.polarity.cli import PolarityEvalArguments, report_md, run_polarity_eval
+
+        (polarity_args,) = parse(command, (PolarityEvalArguments,), rest)
+        polarity = run_polarity_eval(polarity_args)
+        print(report_md(polarity))
+        return polarity
     if command == "heart-train":
         from trainer.heart_train import HeartTrainArguments, markdown, run_heart_train
 

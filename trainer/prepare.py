@@ -13,7 +13,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared import Criterion, RubricFormatError, prompt_from_record, rubric_from_record
+from shared import (
+    Criterion,
+    Polarity,
+    RubricFormatError,
+    pitfall_polarity,
+    prompt_from_record,
+    rubric_from_record,
+    to_fault_form,
+)
 from trainer.heart import THEMES, Classifier, HeartLabel, classify_lexical, make_classifier
 from trainer.sources import load_records
 
@@ -48,6 +56,13 @@ class PrepareArguments:
     sft_fraction: float = field(default=0.2, metadata={"help": "share of heart records kept for SFT"})
     eval_fraction: float = field(default=0.1, metadata={"help": "share held out for evaluation"})
     max_records: int | None = None
+    normalise_pitfalls: bool = field(
+        default=False,
+        metadata={
+            "help": "rewrite pitfalls phrased as avoidance ('Does not mention unrelated nerves') into their fault "
+            "form ('Mentions unrelated nerves'), every change in pitfall_audit.jsonl"
+        },
+    )
     system_prompt: str = HEART_SYSTEM_PROMPT
 
 
@@ -71,8 +86,33 @@ def _question(record: dict[str, Any]) -> str:
     return "\n".join(m.content for m in prompt_from_record(record) if m.role == "user")
 
 
-def _rubric_items(criteria: list[Criterion]) -> list[dict[str, Any]]:
-    return [{"criterion": c.criterion, "points": c.points} for c in criteria]
+def _rubric_items(criteria: list[Criterion], normalise: bool, audit: list[dict[str, Any]], rid: str) -> list[dict]:
+    """The rubric as GRPO rows carry it: each pitfall with the polarity the rules read (the RaR title, which
+    the rows drop, can decide it), and under `normalise` an avoid pitfall rewritten into its fault form."""
+    items: list[dict[str, Any]] = []
+    for i, c in enumerate(criteria):
+        item: dict[str, Any] = {"criterion": c.criterion, "points": c.points}
+        if c.points < 0:
+            call = pitfall_polarity(c.criterion, c.tags)
+            if call.polarity is not Polarity.ambiguous:
+                item["polarity"] = call.polarity.value
+            fault = to_fault_form(c.criterion) if normalise and call.polarity is Polarity.avoid else None
+            if fault is not None:
+                item.update(criterion=fault, polarity=Polarity.fault.value)
+            if normalise and call.polarity is not Polarity.fault:
+                audit.append(
+                    {
+                        "id": rid,
+                        "index": i,
+                        "polarity": call.polarity.value,
+                        "rule": call.rule,
+                        "action": "rewritten" if fault is not None else "kept",
+                        "before": c.criterion,
+                        "after": item["criterion"],
+                    }
+                )
+        items.append(item)
+    return items
 
 
 def percentile(values: list[int], pct: float) -> float:
@@ -91,6 +131,7 @@ def prepare(
 ) -> dict[str, Any]:
     """Classify, filter, split and write the prepared directory (see `FILES`); warn about empty splits."""
     rows: dict[str, dict[str, Any]] = {}
+    audit: dict[str, list[dict[str, Any]]] = {}
     stats: Counter[str] = Counter()
     for split, rec in records:
         if args.max_records is not None and stats["read"] >= args.max_records:
@@ -117,7 +158,7 @@ def prepare(
             "question": question,
             "reference_answer": rec.get("reference_answer"),
             "prompt": [{"role": "system", "content": args.system_prompt}, *user_turns],
-            "rubric": _rubric_items(criteria),
+            "rubric": _rubric_items(criteria, args.normalise_pitfalls, audit.setdefault(rid, []), rid),
             "n_criteria": len(criteria),
             "heart_theme": label.theme,
             "heart_evidence": list(label.evidence),
@@ -147,7 +188,7 @@ def prepare(
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for old in ("grpo.jsonl", "eval.jsonl", *FILES.values()):  # a rerun must not leave stale splits behind
+    for old in ("grpo.jsonl", "eval.jsonl", AUDIT, *FILES.values()):  # a rerun must not leave stale files behind
         (out / old).unlink(missing_ok=True)
     _write(out / FILES["grpo"], (rows[r] for r in grpo_ids))
     if sft_ids:
@@ -161,6 +202,12 @@ def prepare(
     ):
         if not ids:
             log.warning("prepare: %s split is empty: %s", name, why)
+    changes = [a for r in kept for a in audit.get(r, [])]
+    if args.normalise_pitfalls:
+        _write(out / AUDIT, changes)
+    polarities = Counter(
+        c.get("polarity", Polarity.ambiguous.value) for r in kept for c in rows[r]["rubric"] if c["points"] < 0
+    )
     per_theme = {t: 0 for t in THEMES}
     for r in rows.values():
         per_theme[r["heart_theme"]] += 1
@@ -169,6 +216,10 @@ def prepare(
         "length_cutoff_chars": None if math.isinf(cutoff) else cutoff,
         "splits": {"grpo": len(grpo_ids), "sft": len(sft_ids), "eval": len(eval_ids)},
         "per_theme": per_theme,
+        "pitfalls": {
+            "polarity": dict(polarities),
+            **({"rewritten": sum(a["action"] == "rewritten" for a in changes)} if args.normalise_pitfalls else {}),
+        },
         "config": asdict(args),
     }
     (out / "stats.json").write_text(json.dumps(summary, indent=2))
@@ -178,6 +229,7 @@ def prepare(
 # The prepared directory loads as a Hugging Face dataset (`datasets.load_dataset(dir)`: train and test
 # splits; `trl grpo --dataset_name <dir>` trains on train), and `python -m trainer` reads the same files.
 FILES = {"grpo": "train.jsonl", "eval": "test.jsonl", "sft": "sft.jsonl"}
+AUDIT = "pitfall_audit.jsonl"  # --normalise_pitfalls: every avoid or ambiguous pitfall, rewritten or kept
 
 
 def _sft_row(row: dict[str, Any]) -> dict[str, Any]:

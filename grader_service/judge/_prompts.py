@@ -81,8 +81,8 @@ def criterion_text(criterion: Criterion) -> str:
     body = body.strip()
     if criterion.is_pitfall:
         return (
-            f"{body}\n(This criterion describes an undesirable behaviour or omission. It is met when the "
-            "response shows that behaviour or omission.)"
+            f"{body}\n(This criterion is a pitfall. Read it literally: it is met when the response does what "
+            "it says, whether it names a mistake or the avoiding of one.)"
         )
     return body
 

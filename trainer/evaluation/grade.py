@@ -47,6 +47,7 @@ def grade_chunk(
                         "category": c.category.value if c.category else None,
                         "explanation": c.explanation,
                         "error": f"{c.error.type.value}: {c.error.message}" if c.error else None,
+                        "penalised_when": c.penalised_when,
                     }
                     for c in res.criteria
                 ],

@@ -27,6 +27,7 @@ def _criteria(
                 "p_met": p_met[i] if i < len(p_met) else None,
                 "explanation": more.get("explanation"),
                 "error": more.get("error"),
+                "penalised_when": more.get("penalised_when"),
             }
         )
     return out
@@ -83,7 +84,7 @@ def from_dump_rows(rows: Iterable[Mapping[str, Any]], scheme: str, label: str = 
                     [float(c.get("points", 0)) for c in rubric],
                     [v.get("met") for v in verdicts],
                     [v.get("p_met") for v in verdicts],
-                    [{"category": v.get("category")} for v in verdicts],
+                    [{"category": v.get("category"), "penalised_when": v.get("penalised_when")} for v in verdicts],
                 ),
             }
         )
@@ -114,6 +115,7 @@ def from_grade_response(items: Sequence[GradeItem], resp: GradeResponse, label: 
                         "p_met": c.p_met,
                         "explanation": c.explanation,
                         "error": f"{c.error.type.value}: {c.error.message}" if c.error else None,
+                        "penalised_when": c.penalised_when,
                     }
                     for c in r.criteria
                 ],

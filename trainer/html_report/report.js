@@ -12,7 +12,9 @@
     ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})[c]);
   const num = (x, d) => (x == null ? "null" : Number(x).toFixed(d));
   const failed = (e) => e.criteria.some((c) => c.points > 0 && c.met === false);
-  const pitfall = (e) => e.criteria.some((c) => c.points < 0 && c.met === true);
+  // a pitfall is triggered when its error happened: met, or NOT met for one phrased as avoidance
+  const triggered = (c) => c.points < 0 && c.met != null && c.met === (c.penalised_when !== "not_met");
+  const pitfall = (e) => e.criteria.some(triggered);
   const hay = (e) => e._hay || (e._hay = [e.id, e.response, ...(e.conversation || []).map((m) => m.content),
     ...e.criteria.map((c) => c.criterion), ...(e.tags || [])].join("\n").toLowerCase());
 
