@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale soak gpu-wheels probes fuzz compare-schemes meta-eval heart-eval heart-train lint format bench serve judge-local clean
+.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale soak gpu-wheels probes fuzz compare-schemes meta-eval polarity-eval polarity-effect heart-eval heart-train lint format bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,13 @@ fuzz:
 # every reward scheme on the same rollouts (shared data, local SmolLM2 as policy and judge: the pipeline)
 compare-schemes: install-judge
 	$(PY) scripts/compare_schemes_local.py $(ARGS)
+
+# pitfall polarity: the rules on the hand labels, and what auto changes against literal (local SmolLM2 judge)
+polarity-eval:
+	$(PY) -m trainer polarity-eval $(ARGS)
+
+polarity-effect: install-judge
+	$(PY) scripts/polarity_effect_local.py $(ARGS)
 
 # the judge meta-evaluation on labels pointing into the shared HealthBench sample (local SmolLM2 judge: the pipeline)
 meta-eval: install-judge

@@ -14,7 +14,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import Field, SecretStr, field_validator
@@ -204,10 +204,12 @@ class AsyncGraderClient:
         judge: JudgeOptions | Mapping[str, Any] | None = None,
         on_judge_error: str = "null",
         extra_schemes: Sequence[str | SchemeSpec | Mapping[str, Any]] = (),
+        pitfall_polarity: Literal["literal", "auto"] | None = None,
     ) -> GradeResponse:
         """Grade any number of items; results come back in input order, groups over all batches.
 
         `extra_schemes` are scored from the same verdicts (one judge pass): see `ItemResult.extra_rewards`.
+        `pitfall_polarity`: None leaves the grader's default (see `GradeRequest.pitfall_polarity`).
         """
         parsed = [it if isinstance(it, GradeItem) else GradeItem.model_validate(it) for it in items]
         if not parsed:
@@ -219,6 +221,8 @@ class AsyncGraderClient:
             "judge": judge_opts.model_dump(exclude_none=True, mode="json"),
             "on_judge_error": on_judge_error,
         }
+        if pitfall_polarity is not None:
+            common["pitfall_polarity"] = pitfall_polarity
         if extra_schemes:
             common["extra_schemes"] = [
                 SchemeSpec.model_validate(s).model_dump(mode="json", exclude_none=True) for s in extra_schemes

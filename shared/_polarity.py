@@ -87,9 +87,22 @@ def _text(criterion: str) -> str:
 
 
 def classify_pitfall(criterion: str, title: str | None = None) -> PolarityCall:
-    """The polarity of one pitfall criterion from its wording (and its RaR title, where it has one)."""
+    """The polarity of one pitfall criterion from its wording (and its RaR title, where it has one).
+
+    Two styles, because the same words mean opposite things in them: a RaR-style pitfall (a category
+    prefix such as "Pitfall Criteria:", or a RaR title) saying "Does not recommend X" names X as the
+    mistake (12 of 12 in the labelled RaR records), while a plain negative criterion in HealthBench's style
+    saying "Does not suggest X" names the omission of X (the physicians' convention there).
+    """
+    category, _ = split_prefix(criterion)
     text = _text(criterion)
     title = (title or "").strip()
+    if category is None and not title:
+        return _plain(text)
+    return _rar(text, title)
+
+
+def _rar(text: str, title: str) -> PolarityCall:
     if _AVOIDS.match(text):
         return PolarityCall(Polarity.avoid, "avoids")
     if _RECOMMENDS_AGAINST.match(text):  # "Recommends avoiding unwarranted tests" vs "... against colchicine"
@@ -117,6 +130,35 @@ def classify_pitfall(criterion: str, title: str | None = None) -> PolarityCall:
     if _FAULT_START.match(text):
         return PolarityCall(Polarity.fault, "names-the-mistake")
     return PolarityCall(Polarity.fault, "default")
+
+
+# plain style: only forms that cannot name an omission
+_PLAIN_SHOULD = re.compile(r"^(the (assistant|response|model) )?should\b", _F)  # "Should review red flags" (-6)
+_PLAIN_MAKES_NO = re.compile(r"^(makes|gives|offers|provides) no\b", _F)
+_PLAIN_MISTAKE = re.compile(
+    r"^(does not|doesn't|never) (mis\w+|confuse|conflate|overstate|exaggerate|incorrectly|wrongly|mistakenly|"
+    r"falsely|erroneously)\b",
+    _F,
+)
+_PLAIN_WRONG_OBJECT = re.compile(
+    r"^(does not|doesn't|never) (mention|include|list|suggest|recommend|propose|give|prescribe) (any |an? |the )?"
+    r"(incorrect|unrelated|irrelevant|wrong|inappropriate|unnecessary|misleading|outdated|unproven)\b",
+    _F,
+)
+
+
+def _plain(text: str) -> PolarityCall:
+    if _AVOIDS.match(text):
+        return PolarityCall(Polarity.avoid, "plain:avoids")
+    if _PLAIN_SHOULD.match(text):
+        return PolarityCall(Polarity.avoid, "plain:should")
+    if _PLAIN_MAKES_NO.match(text):
+        return PolarityCall(Polarity.avoid, "plain:makes-no")
+    if _PLAIN_MISTAKE.match(text):
+        return PolarityCall(Polarity.avoid, "plain:does-not-mistake-verb")
+    if _PLAIN_WRONG_OBJECT.match(text):
+        return PolarityCall(Polarity.avoid, "plain:does-not-wrong-object")
+    return PolarityCall(Polarity.fault, "plain:names-the-fault")
 
 
 _TITLE_TAG = "title:"

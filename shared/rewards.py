@@ -37,6 +37,9 @@ class RewardSettings(BaseSettings):
     scheme_params: dict[str, Any] = Field(default_factory=dict)
     judge: JudgeOptions = Field(default_factory=JudgeOptions)
     on_judge_error: Literal["null", "skip"] = "null"
+    pitfall_polarity: Literal["literal", "auto"] | None = Field(
+        None, description="'literal' | 'auto' for every grade call; unset: the grader's GRADER_PITFALL_POLARITY"
+    )
     rubric_column: str = "rubric"
     on_grader_error: Literal["raise", "none"] = Field(
         "raise", description="'raise' stops training when the grader is down; 'none' returns all-None rewards"
@@ -125,6 +128,7 @@ async def grade_with(client: AsyncGraderClient, items: Sequence[GradeItem], cfg:
         judge=cfg.judge,
         on_judge_error=cfg.on_judge_error,
         extra_schemes=cfg.log_schemes,
+        pitfall_polarity=cfg.pitfall_polarity,
     )
 
 

@@ -272,3 +272,56 @@ def test_fault_form(text: str, fault: str) -> None:
     from shared import to_fault_form
 
     assert to_fault_form(text) == fault
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity"),
+    [
+        # HealthBench's style (no category prefix, no title): "Does not X" is the omission of X
+        ("Does not suggest escalation to inotropes in case there is no response to fluids.", "fault"),
+        ("Does not recommend seeking medical attention for elevated LDL cholesterol levels.", "fault"),
+        ("Should review red flag features for back pain.", "avoid"),
+        ("Makes no explicit recommendation to change the ventilator settings.", "avoid"),
+        ("Does not mention unrelated nerves such as the tibial nerve.", "avoid"),
+        ("Does not misidentify the rhythm as atrial flutter.", "avoid"),
+        # the same words in RaR's style name the mistake
+        ("Pitfall Criteria: Does not recommend seeking medical attention for elevated LDL.", "avoid"),
+    ],
+)
+def test_the_two_styles_read_does_not_apart(text: str, polarity: str) -> None:
+    assert classify_pitfall(text).polarity.value == polarity
+
+
+def test_polarity_eval_on_the_shared_dev_splits(tmp_path) -> None:
+    """The shared samples' hand labels (dev splits: the rules were written looking at them)."""
+    from tests.conftest import shared_file
+    from trainer.polarity.cli import PolarityEvalArguments, run_polarity_eval
+
+    shared_file("healthbench", "hard_sample50.jsonl")  # skips when ../shared is absent
+    data = shared_file("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl").parents[1]
+    args = PolarityEvalArguments(split="dev-shared,dev-healthbench", shared_data=str(data), output_dir=str(tmp_path))
+    got = run_polarity_eval(args)["splits"]
+    assert got["dev-shared"]["n"] == 148 and got["dev-healthbench"]["n"] == 194
+    assert got["dev-shared"]["avoid_precision"] >= 0.95 and got["dev-shared"]["avoid_recall"] >= 0.9
+    # HealthBench's omissions ("Does not suggest X") must not be flipped: precision is what protects them
+    assert got["dev-healthbench"]["avoid_precision"] >= 0.95
+
+
+def test_polarity_effect_runs_on_the_shared_samples(grader_url: str, tmp_path) -> None:
+    """The effect table's plumbing, on the scripted judge (its numbers say nothing about a real judge)."""
+    from tests.conftest import shared_file
+    from trainer.polarity.effect import PolarityEffectArguments, run_polarity_effect
+
+    data = shared_file("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl").parents[1]
+    args = PolarityEffectArguments(
+        shared_data=str(data), grader_url=grader_url, max_records=6, output_dir=str(tmp_path), judge_label="scripted"
+    )
+    got = run_polarity_effect(args)["samples"]
+    rar = got["rar_medicine_sample104"]["schemes"]
+    assert rar["items"] == 12 and rar["second_pass_judge_calls"] == 0  # the modes share every judgement
+    for c in rar["schemes"].values():
+        assert c["rewards"] == 12 and c["changed"] <= rar["items_with_a_flipped_pitfall"]
+    assert rar["items_with_a_flipped_pitfall"] > 0 and rar["schemes"]["healthbench"]["changed"] > 0
+    iv = got["rar_medicine_sample104"]["invert_vs_rewrite"]
+    assert iv["pitfalls"] > 0 and 0.0 <= iv["mean_abs_disagreement"] <= 1.0
+    assert "| hybrid |" in (tmp_path / "report.md").read_text()

@@ -1,6 +1,7 @@
 """`python -m trainer <command>`: a thin CLI over config dataclasses, presets as files.
 
-Commands: prepare, sft, grpo, evaluate, heart-eval, heart-train, compare-schemes, polarity-eval.
+Commands: prepare, sft, grpo, evaluate, heart-eval, heart-train, compare-schemes, polarity-eval,
+polarity-effect.
 
 Like TRL's own scripts: each command parses its dataclasses with `HfArgumentParser`; `--preset NAME`
 (a file in trainer/presets/, or a path to a YAML file) supplies defaults from its section for the
@@ -17,7 +18,17 @@ from typing import Any
 import yaml
 
 PRESETS = Path(__file__).parent / "presets"
-COMMANDS = ("prepare", "sft", "grpo", "evaluate", "heart-eval", "heart-train", "compare-schemes", "polarity-eval")
+COMMANDS = (
+    "prepare",
+    "sft",
+    "grpo",
+    "evaluate",
+    "heart-eval",
+    "heart-train",
+    "compare-schemes",
+    "polarity-eval",
+    "polarity-effect",
+)
 
 
 def preset_defaults(preset: str, command: str) -> dict[str, Any]:
@@ -110,6 +121,14 @@ def main(argv: list[str] | None = None) -> Any:
         polarity = run_polarity_eval(polarity_args)
         print(report_md(polarity))
         return polarity
+    if command == "polarity-effect":
+        from trainer.polarity.effect import PolarityEffectArguments, run_polarity_effect
+        from trainer.polarity.effect import report_md as effect_md
+
+        (effect_args,) = parse(command, (PolarityEffectArguments,), rest)
+        effect = run_polarity_effect(effect_args)
+        print(effect_md(effect))
+        return effect
     if command == "heart-train":
         from trainer.heart_train import HeartTrainArguments, markdown, run_heart_train
 

@@ -19,6 +19,9 @@ class GRPOScriptArguments:
     reward_scheme: str = field(default="hybrid", metadata={"help": " | ".join(SCHEMES)})
     judge_mode: str | None = field(default=None, metadata={"help": "verdict | logprob | sample (grader default)"})
     judge_samples: int | None = None
+    pitfall_polarity: str | None = field(
+        default=None, metadata={"help": "literal | auto (a pitfall phrased as avoidance penalised when not met)"}
+    )
     grader_url: str | None = field(default=None, metadata={"help": "default: RUBRIC_GRADER_URL"})
     sft_adapter: str | None = field(default=None, metadata={"help": "SFT LoRA adapter to merge before GRPO"})
     reward_log_schemes: list[str] = field(
@@ -40,6 +43,8 @@ def build_reward(script_args: GRPOScriptArguments) -> Any:
         extra["log_schemes"] = script_args.reward_log_schemes
     if script_args.reward_dump_dir:
         extra["dump_dir"] = script_args.reward_dump_dir
+    if script_args.pitfall_polarity:
+        extra["pitfall_polarity"] = script_args.pitfall_polarity
     settings = RewardSettings(scheme=script_args.reward_scheme, judge=judge, **extra)
     return make_rubric_reward(settings, client)
 

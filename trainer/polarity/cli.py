@@ -19,7 +19,10 @@ from trainer.polarity._labels import LabelledPitfall, load_split
 
 @dataclass
 class PolarityEvalArguments:
-    split: str = field(default="test,dev-shared", metadata={"help": "test | dev-shared, or both joined by a comma"})
+    split: str = field(
+        default="test,dev-shared,dev-healthbench",
+        metadata={"help": "test | dev-shared | dev-healthbench, or several joined by commas"},
+    )
     shared_data: str = field(
         default=os.environ.get("RUBRIC_SHARED_DATA") or "../shared/data",
         metadata={"help": "the team's data folder (the dev split's texts)"},
