@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 
 from scripts.local_stack import SHARED_DATA, smollm2_stack  # noqa: E402
 from trainer.compare._report import markdown  # noqa: E402
-from trainer.compare_schemes import CompareSchemesArguments, run_compare_schemes  # noqa: E402
+from trainer.compare.cli import CompareSchemesArguments, run_compare_schemes  # noqa: E402
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Redraw the questions of `trainer/heart_labels/heart_labels.jsonl` from the public source files.
+"""Redraw the questions of `trainer/heart/labels/heart_labels.jsonl` from the public source files.
 
 The labels are human work and live in the JSONL; this script shows (and checks) where the questions
 came from: pass the three public files and it prints the ids it draws, which must match the JSONL's.
@@ -16,7 +16,7 @@ import json
 import random
 from pathlib import Path
 
-LABELLED = Path(__file__).resolve().parent.parent / "trainer" / "heart_labels" / "heart_labels.jsonl"
+LABELLED = Path(__file__).resolve().parent.parent / "trainer" / "heart" / "labels" / "heart_labels.jsonl"
 
 
 def draw(medqa: list[dict], medmcqa: list[dict], pubmedqa: dict[str, dict]) -> list[str]:

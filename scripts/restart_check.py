@@ -33,8 +33,8 @@ def run(outage_s: float, steps: int, workdir: Path) -> dict[str, Any]:
     from shared import ClientSettings
     from shared.rewards import RewardSettings, make_rubric_reward
     from trainer.cli import main as trainer_cli
-    from trainer.models import load_jsonl_dataset
-    from trainer.tiny_model import build_tiny_model
+    from trainer.models.tiny import build_tiny_model
+    from trainer.prepare import load_jsonl_dataset
 
     data = workdir / "data"
     trainer_cli(

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts._stages import Stages
 from scripts.local_stack import REPO, SMOLLM2_GRADER_ENV, grader, judge
+from trainer.learn._stages import Stages
 
 
 def main() -> None:
@@ -116,7 +116,7 @@ def main() -> None:
 
 
 def step_split(h: dict) -> str:
-    """Where a logged GRPO step's time went (trainer/timed_grpo.py)."""
+    """Where a logged GRPO step's time went (trainer/grpo/timed.py)."""
     return (
         f"generation {h.get('time/generation_s', float('nan')):.2f} s, "
         f"judging {h.get('time/judging_s', float('nan')):.2f} s, "

@@ -5,7 +5,7 @@ deficiency" (the omission is the fault) and inverted for "Does not mention unrel
 tibial nerve" (met = the response avoided the mistake). These rules read the criterion's wording: the
 leading verb, its negation, and whether the object is marked as wrong ("incorrect", "unrelated",
 "irrelevant", "which is incorrect", ...). The labelling guide and the hand labels they are measured on
-are in `trainer/polarity_labels/`; `python -m trainer polarity-eval` measures them.
+are in `trainer/polarity/labels/`; `python -m trainer polarity-eval` measures them.
 """
 
 from __future__ import annotations

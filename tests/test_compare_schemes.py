@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trainer.compare._metrics import ranks, spearman, spread
-from trainer.compare_schemes import CompareSchemesArguments, run_compare_schemes
+from trainer.compare.cli import CompareSchemesArguments, run_compare_schemes
 
 values = st.lists(st.floats(-100, 100, allow_nan=False), min_size=3, max_size=30)
 # rewards on a grid (like points-based schemes): distinct values stay distinct under the maps below

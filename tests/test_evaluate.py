@@ -10,8 +10,8 @@ import pytest
 
 from shared import read_jsonl
 from tests.conftest import REPO, shared_file
-from trainer.evaluate import EvaluateArguments, run_evaluate
 from trainer.evaluation import grade as grade_mod
+from trainer.evaluation.cli import EvaluateArguments, run_evaluate
 from trainer.evaluation.grade import axis_scores
 from trainer.evaluation.meta_records import LabelError, build_meta_records
 from trainer.evaluation.metrics import (
@@ -247,11 +247,11 @@ def test_meta_evaluation_against_physician_labels(tmp_path: Path, grader_url: st
 
 
 def test_meta_eval_records_built_from_labels_on_the_shared_sample(tmp_path: Path, grader_url: str) -> None:
-    """trainer/meta_labels points into HealthBench Hard by prompt_id and criterion index; the records it
+    """trainer/evaluation/meta_labels points into HealthBench Hard by prompt_id and criterion index; the records it
     builds run through the same protocol. One labeller per record: the report says there is no peer
     baseline rather than printing one."""
     src = shared_file("healthbench", "hard_sample50.jsonl")
-    labels = REPO / "trainer" / "meta_labels" / "hard_sample50_ideal.jsonl"
+    labels = REPO / "trainer" / "evaluation" / "meta_labels" / "hard_sample50_ideal.jsonl"
     records = build_meta_records(read_jsonl(src), read_jsonl(labels))
     assert len(records) == 50 and sum(r["binary_labels"][0] for r in records) == 17
     by_id = {json.loads(line)["prompt_id"]: json.loads(line) for line in src.read_text().splitlines()}
@@ -305,7 +305,7 @@ def test_hf_responder_generates_with_a_local_model_and_adapter(tmp_path: Path, g
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from trainer.tiny_model import build_tiny_model
+    from trainer.models.tiny import build_tiny_model
 
     model_dir = build_tiny_model(tmp_path / "tiny")
     adapter = tmp_path / "adapter"

@@ -20,8 +20,8 @@ from grader_service.settings import GraderSettings
 from tests.conftest import REPO, grader_settings
 from tests.scripted_judge import JudgeScript, build_app
 from tests.servers import serve
+from trainer._errors import SourceUnavailable
 from trainer.cli import main
-from trainer.sources import SourceUnavailable
 
 PRESETS = REPO / "trainer" / "presets"
 

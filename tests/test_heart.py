@@ -68,7 +68,7 @@ def test_lexical_false_positive_traps(text: str) -> None:
 
 
 def test_shared_rar_sample_follows_the_labelling_guide() -> None:
-    """The team's RaR sample, read by `trainer/heart_labels/README.md`: what the question asks, and what its
+    """The team's RaR sample, read by `trainer/heart/labels/README.md`: what the question asks, and what its
     reference answer turns on, decide. `../shared/README.md` names five heart-related records."""
     records = shared_records("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl")
     by_start = {r["question"]: classify_lexical(r["question"], answer=r["reference_answer"]) for r in records}
@@ -93,7 +93,7 @@ def test_shared_rar_sample_follows_the_labelling_guide() -> None:
 def test_lexical_on_the_hand_labelled_holdouts() -> None:
     """Floors at the measured level, so a rule change that loses ground fails. `holdout3` and `holdout4` were
     labelled before any classifier ran on them; each was measured once, then its misses fixed words the rules
-    lacked (see `trainer/heart_labels/README.md` for the first-look numbers)."""
+    lacked (see `trainer/heart/labels/README.md` for the first-look numbers)."""
     floors = {"holdout2": (0.75, 0.7), "holdout3": (0.9, 0.8), "holdout4": (0.75, 0.7), "all": (0.85, 0.8)}
     for split, (precision, recall) in floors.items():
         overall = evaluate(load_labelled(split=split), classify_lexical)["overall"]
@@ -192,7 +192,7 @@ def test_the_blind_set_over_the_team_samples_joins_its_labels_to_the_records() -
 
 
 def test_heart_eval_scores_each_view_with_bootstrap_intervals(tmp_path) -> None:
-    from trainer.heart_eval import HeartEvalArguments, run_heart_eval
+    from trainer.heart.evaluate import HeartEvalArguments, run_heart_eval
 
     res = run_heart_eval(
         HeartEvalArguments(split="holdout4", classifier="lexical", both_views=True, output_dir=str(tmp_path))

@@ -173,7 +173,7 @@ def test_prepare_with_the_learned_classifier_keeps_why(tmp_path: Path, monkeypat
 @needs_gguf
 @pytest.mark.slow
 def test_heart_train_end_to_end_on_a_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from trainer.heart_train import HeartTrainArguments, run_heart_train
+    from trainer.heart.train import HeartTrainArguments, run_heart_train
 
     monkeypatch.setenv("RUBRIC_HEART_FEATURE_CACHE", str(tmp_path / "cache"))
     args = HeartTrainArguments(

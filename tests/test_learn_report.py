@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scripts.learn import html_report
 from trainer.learn._curves import dumped_rewards, step_series, window_change
 from trainer.learn._data import training_rows
 from trainer.learn._report import markdown, plot_curves
 from trainer.learn._signals import run_signals
+from trainer.learn.cli import html_report
 
 HEART = {
     "question": "A 60-year-old man has crushing chest pain radiating to the left arm. What is the diagnosis?",

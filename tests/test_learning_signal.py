@@ -112,7 +112,7 @@ def _change(per_step: list[float]) -> float:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_grpo_learns_what_the_judge_rewards_and_the_controls_do_not(grader_url: str, tmp_path: Path, seed: int) -> None:
-    from trainer.tiny_model import build_tiny_model
+    from trainer.models.tiny import build_tiny_model
 
     model_dir = build_tiny_model(tmp_path / "tiny")
     data = _dataset(tmp_path / "data")

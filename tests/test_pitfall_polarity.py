@@ -209,7 +209,7 @@ def test_prepare_records_polarity_and_normalises_with_an_audit(tmp_path) -> None
     from shared import to_fault_form
     from trainer.polarity._labels import LABELS_DIR
     from trainer.prepare import AUDIT, PrepareArguments, prepare
-    from trainer.sources import load_records
+    from trainer.prepare.sources import load_records
 
     src = str(LABELS_DIR / "test_records.jsonl")
     common = dict(classifier="lexical", max_length_percentile=100.0, sft_fraction=0.0, eval_fraction=0.25)

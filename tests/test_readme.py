@@ -74,7 +74,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     work = tmp_path_factory.mktemp("readme")
     (work / "examples").symlink_to(REPO / "examples")
     tiny = work / "tiny-model"  # built in a child process: importing transformers here would freeze its settings
-    code = f"from trainer.tiny_model import build_tiny_model; build_tiny_model({str(tiny)!r})"
+    code = f"from trainer.models.tiny import build_tiny_model; build_tiny_model({str(tiny)!r})"
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, timeout=300)
     with judge("scripted") as (judge_url, model), grader(judge_url, model, GRADER_JUDGE_MODE="logprob") as url:
         yield {"work": str(work), "grader": url, "judge": judge_url.removesuffix("/v1"), "tiny": str(tiny)}

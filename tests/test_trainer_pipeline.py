@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import shared_file
+from trainer._errors import SourceUnavailable
 from trainer.cli import PRESETS, main, preset_defaults
 from trainer.prepare import PrepareArguments, prepare
-from trainer.sources import SourceUnavailable, load_records
+from trainer.prepare.sources import load_records
 
 RUBRIC_OK = [
     {"criterion": "Essential Criteria: Uses the letter e [contains=e]", "points": 5, "title": "e"},

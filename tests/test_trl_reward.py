@@ -118,7 +118,7 @@ def test_real_grpo_trainer_steps_use_grader_rewards(grader_url: str, tmp_path: P
     from datasets import Dataset
     from trl import GRPOTrainer
 
-    from trainer.tiny_model import build_tiny_model
+    from trainer.models.tiny import build_tiny_model
 
     model_dir = build_tiny_model(tmp_path / "tiny")
     rubric = [
@@ -168,7 +168,7 @@ def test_trl_cli_loads_the_reward_by_dotted_path(grader_url: str, judge_script, 
     import subprocess
     import sys
 
-    from trainer.tiny_model import build_tiny_model
+    from trainer.models.tiny import build_tiny_model
 
     model_dir = build_tiny_model(tmp_path / "tiny")
     data = tmp_path / "data"

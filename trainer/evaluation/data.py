@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from shared import Criterion, Message, prompt_from_record, read_jsonl, rubric_from_record
+from trainer._errors import SourceUnavailable
 from trainer.heart import classify_lexical
-from trainer.sources import SourceUnavailable
 
 _BASE = "https://openaipublic.blob.core.windows.net/simple-evals/healthbench/"
 OFFICIAL = {

@@ -1,4 +1,4 @@
-"""Precision and recall of a heart classifier on the hand-labelled question set (`trainer/heart_labels/`)."""
+"""Precision and recall of a heart classifier on the hand-labelled question set (`trainer/heart/labels/`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from trainer.heart._lexical import HeartLabel
 
-LABELLED_SET = Path(__file__).resolve().parent.parent / "heart_labels" / "heart_labels.jsonl"
+LABELLED_SET = Path(__file__).resolve().parent / "labels" / "heart_labels.jsonl"
 BLIND_SHARED = LABELLED_SET.with_name("shared_blind_labels.jsonl")  # ids into ../shared/data, labels only
 
 

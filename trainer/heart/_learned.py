@@ -1,6 +1,6 @@
 """The learned heart classifiers: SmolLM2 sentence features (question and answer apart), with or without the
 lexical rules' scores beside them, and a logistic regression trained on the hand labels
-(`trainer/heart_labels/`); the weights ship in the package (`trainer/heart/*_smollm2.npz`).
+(`trainer/heart/labels/`); the weights ship in the package (`trainer/heart/*_smollm2.npz`).
 
 - `learned`: the model's features alone;
 - `combined`: the same plus four numbers from the rules (their verdict, total, best theme score, themes hit).

@@ -9,7 +9,7 @@ import numpy as np
 
 from shared import read_jsonl
 
-# what each curve is called in TRL's log history (and in ours: trainer/timed_grpo.py, shared/rewards.py)
+# what each curve is called in TRL's log history (and in ours: trainer/grpo/timed.py, shared/rewards.py)
 SERIES = {
     "reward": "reward",
     "zero_variance_share": "frac_reward_zero_std",

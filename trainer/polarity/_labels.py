@@ -1,5 +1,5 @@
 """The hand-labelled pitfalls with their texts: the dev split's texts stay in ../shared (joined here in
-place), the test split's records ship with the labels (`trainer/polarity_labels/`)."""
+place), the test split's records ship with the labels (`trainer/polarity/labels/`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-LABELS_DIR = Path(__file__).resolve().parents[1] / "polarity_labels"
+LABELS_DIR = Path(__file__).resolve().parent / "labels"
 SHARED_SAMPLE = ("rar_medicine", "rar_medicine_hf_schema_sample104.jsonl")
 HEALTHBENCH_SAMPLE = ("healthbench", "hard_sample50.jsonl")
 SPLITS = ("test", "dev-shared", "dev-healthbench")

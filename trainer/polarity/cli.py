@@ -15,6 +15,7 @@ from typing import Any
 from shared import pitfall_polarity
 from trainer.polarity._eval import measure
 from trainer.polarity._labels import LabelledPitfall, load_split
+from trainer.presets import parse
 
 
 @dataclass
@@ -77,4 +78,11 @@ def run_polarity_eval(args: PolarityEvalArguments) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "report.md").write_text(report_md(results))
+    return results
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    (args,) = parse("polarity-eval", (PolarityEvalArguments,), argv)
+    results = run_polarity_eval(args)
+    print(report_md(results))
     return results

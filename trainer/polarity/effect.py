@@ -27,6 +27,7 @@ from shared import (
     rubric_from_record,
     to_fault_form,
 )
+from trainer.presets import parse
 
 PER_CRITERION = ["hybrid", "complexity", "healthbench", "rar_explicit"]
 NON_ANSWER = "I am not able to say much about this. Please ask a doctor."
@@ -214,4 +215,11 @@ def run_polarity_effect(args: PolarityEffectArguments) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "report.md").write_text(report_md(results))
+    return results
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    (args,) = parse("polarity-effect", (PolarityEffectArguments,), argv)
+    results = run_polarity_effect(args)
+    print(report_md(results))
     return results

@@ -28,7 +28,8 @@ from trainer.heart._labelled import load_labelled, prf_ci
 from trainer.heart._learned import HERE, KINDS, lexical_features, usable_answer
 from trainer.heart._lexical import classify_lexical
 from trainer.heart._linear import train
-from trainer.heart_eval import ci_cell
+from trainer.heart.evaluate import ci_cell
+from trainer.presets import parse
 
 RAR_TRAIN_RECORDS = 17_926  # ScaleAI/RaR-Medicine's train split
 HIDDEN = 576  # SmolLM2-135M's hidden size
@@ -146,7 +147,7 @@ def run_heart_train(a: HeartTrainArguments) -> dict[str, Any]:
             "max_tokens": embedder.max_tokens,
             "l2": c["cv"]["l2"],
             "components": c["cv"]["components"],
-            "trained_on": f"trainer/heart_labels/heart_labels.jsonl ({len(records)} records, both views)",
+            "trained_on": f"trainer/heart/labels/heart_labels.jsonl ({len(records)} records, both views)",
             "cv_f1": c["cv"]["cv_f1"],
         }
         model.save(weights_dir / f"{kind}_smollm2.npz")
@@ -225,7 +226,7 @@ def markdown(results: dict[str, Any]) -> str:
             )
     lines += [
         "",
-        "The rules were written and fixed on these labels (trainer/heart_labels/README.md), so `lexical` and the "
+        "The rules were written and fixed on these labels (trainer/heart/labels/README.md), so `lexical` and the "
         "rules' part of `combined` are measured in-sample here: a fresh set is the fair test.",
         "",
         "Heart-related questions found, by labelled theme (how many labelled in brackets):",
@@ -257,3 +258,10 @@ def markdown(results: dict[str, Any]) -> str:
             f"{cost['rar_medicine_train_minutes']:.0f} min.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    (args,) = parse("heart-train", (HeartTrainArguments,), argv)
+    results = run_heart_train(args)
+    print(markdown(results))
+    return results

@@ -28,6 +28,7 @@ from trainer.compare._rollouts import (
     save_rollouts,
 )
 from trainer.html_report import from_grade_response, write_report
+from trainer.presets import parse
 
 SCHEMES = ["hybrid", "complexity", "healthbench", "rar_explicit"]
 
@@ -152,4 +153,11 @@ def run_compare_schemes(a: CompareSchemesArguments) -> dict[str, Any]:
         summary={"source": source, "judge": results["judge_model"], "mode": mode, "schemes": ", ".join(a.schemes)},
         plots=[out / p for p in results["plots"]],
     )
+    return results
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    (args,) = parse("compare-schemes", (CompareSchemesArguments,), argv)
+    results = run_compare_schemes(args)
+    print(markdown(results))
     return results

@@ -8,20 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import read_jsonl
-
-
-class SourceUnavailable(SystemExit):
-    """A dataset or model that could not be loaded, with the local option to use instead."""
-
-
-def require_weights(built: Path, dest: Path) -> None:
-    """A model directory about to be renamed into place has its weights: under torch.distributed only rank 0's
-    `save_pretrained` writes them, and a weightless copy renamed first would be what every rank loads."""
-    if not any(built.glob("*.safetensors")):
-        raise SourceUnavailable(
-            f"the model for {dest} was built without its weights (this process is not the saving rank of a "
-            "torch.distributed group): build it on the main process first (training_args.main_process_first)"
-        )
+from trainer._errors import SourceUnavailable
 
 
 def _read_file(path: Path) -> Iterator[dict[str, Any]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer.models import load_jsonl_dataset, load_policy, resolve_model_path
+from trainer.models import load_policy, resolve_model_path
+from trainer.prepare import load_jsonl_dataset
+from trainer.presets import parse
 
 
 @dataclass
@@ -57,3 +59,9 @@ def _say(msg: str) -> None:
 
     logging.getLogger("trainer").warning(msg)
     print(f"[trainer] {msg}", flush=True)
+
+
+def main(argv: list[str]) -> Any:
+    from trl import ModelConfig, SFTConfig
+
+    return run_sft(*parse("sft", (SFTScriptArguments, SFTConfig, ModelConfig), argv))

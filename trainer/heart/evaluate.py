@@ -2,7 +2,7 @@
 
 Runs the lexical classifier, the learned ones (`learned`, `combined`: SmolLM2 features, offline) or the LLM
 classifier (any OpenAI-compatible endpoint), one or several (`--classifier lexical,combined`), on a split of
-`trainer/heart_labels/heart_labels.jsonl` or on the blind set over the team's samples; `--compare` adds the
+`trainer/heart/labels/heart_labels.jsonl` or on the blind set over the team's samples; `--compare` adds the
 lexical rules and their agreement; `--both_views` scores every classifier with and without the answer.
 Writes `results.json` and `report.md`, precision and recall with bootstrap 95% CIs, overall and per source.
 """
@@ -23,6 +23,7 @@ from trainer.heart._labelled import (
     load_labelled,
     load_shared_blind,
 )
+from trainer.presets import parse
 
 
 @dataclass
@@ -31,7 +32,7 @@ class HeartEvalArguments:
         default="holdout3,holdout4",
         metadata={
             "help": "dev | test | holdout | holdout2 | holdout3 | holdout4 | all, or several joined by commas; "
-            "blind-shared: the team's samples in ../shared/data (heart_labels/shared_blind_labels.jsonl)"
+            "blind-shared: the team's samples in ../shared/data (trainer/heart/labels/shared_blind_labels.jsonl)"
         },
     )
     shared_data: str = field(
@@ -161,4 +162,11 @@ def run_heart_eval(args: HeartEvalArguments) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "report.md").write_text(report_md(results))
+    return results
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    (args,) = parse("heart-eval", (HeartEvalArguments,), argv)
+    results = run_heart_eval(args)
+    print(report_md(results))
     return results

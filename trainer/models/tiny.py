@@ -6,11 +6,9 @@ plumbing; it cannot answer medical questions.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
-from trainer.sources import require_weights
+from trainer.models._build import build_in_place
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
@@ -30,27 +28,11 @@ _CORPUS = [
 
 
 def build_tiny_model(out_dir: str | Path, *, vocab_size: int = 512, seed: int = 0) -> Path:
-    """Write a tiny Qwen2 causal LM and its tokenizer (with a chat template) to `out_dir`.
-
-    Built beside it and renamed into place, so processes started together (`accelerate launch`) never read
-    a half-written model: the first rename wins and the others discard their identical copy."""
+    """Write a tiny Qwen2 causal LM and its tokenizer (with a chat template) to `out_dir`, once."""
     out = Path(out_dir)
     if (out / "config.json").exists() and (out / "tokenizer.json").exists():
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    tmp.chmod(0o755)
-    try:
-        _write(tmp, vocab_size=vocab_size, seed=seed)
-        require_weights(tmp, out)
-        try:
-            tmp.rename(out)
-        except OSError:  # another process built it first
-            if not (out / "config.json").exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return build_in_place(out, lambda tmp: _write(tmp, vocab_size=vocab_size, seed=seed))
 
 
 def _write(out: Path, *, vocab_size: int, seed: int) -> None:

@@ -22,6 +22,7 @@ from trainer.evaluation.metrics import mcnemar_exact, paired_bootstrap
 from trainer.evaluation.report import markdown, plot_rewards, plot_themes
 from trainer.evaluation.responders import FileResponder, HFResponder, IdealResponder, OpenAIResponder, Responder
 from trainer.html_report import from_graded_rows, write_report
+from trainer.presets import parse
 
 
 @dataclass
@@ -55,7 +56,7 @@ class EvaluateArguments:
     meta_eval: str | None = field(default=None, metadata={"help": "meta-eval JSONL with physician binary_labels"})
     meta_labels: str | None = field(
         default=None,
-        metadata={"help": "labels JSONL pointing into --data (see trainer/meta_labels): builds the meta-eval records"},
+        metadata={"help": "labels JSONL pointing into --data (trainer/evaluation/meta_labels): the meta-eval set"},
     )
     max_meta: int | None = 200
 
@@ -236,3 +237,8 @@ def run_evaluate(a: EvaluateArguments) -> dict[str, Any]:
         plots=[out / "per_theme.png", out / "score_distribution.png"],
     )
     return results
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    (args,) = parse("evaluate", (EvaluateArguments,), argv)
+    return run_evaluate(args)

@@ -23,7 +23,9 @@ from shared import (
     to_fault_form,
 )
 from trainer.heart import THEMES, Classifier, HeartLabel, classify_lexical, make_classifier
-from trainer.sources import load_records
+from trainer.prepare._splits import AUDIT, FILES
+from trainer.prepare.sources import load_records
+from trainer.presets import parse
 
 log = logging.getLogger("trainer")
 
@@ -228,8 +230,6 @@ def prepare(
 
 # The prepared directory loads as a Hugging Face dataset (`datasets.load_dataset(dir)`: train and test
 # splits; `trl grpo --dataset_name <dir>` trains on train), and `python -m trainer` reads the same files.
-FILES = {"grpo": "train.jsonl", "eval": "test.jsonl", "sft": "sft.jsonl"}
-AUDIT = "pitfall_audit.jsonl"  # --normalise_pitfalls: every avoid or ambiguous pitfall, rewritten or kept
 
 
 def _sft_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -250,3 +250,10 @@ def _write(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 def run_prepare(args: PrepareArguments) -> dict[str, Any]:
     classify: Classifier = make_classifier(args.classifier, args)
     return prepare(load_records(args.source, args.splits), args, classify)
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    (args,) = parse("prepare", (PrepareArguments,), argv)
+    summary = run_prepare(args)
+    print(json.dumps({k: v for k, v in summary.items() if k != "config"}, indent=2))
+    return summary

@@ -7,7 +7,9 @@ from typing import Any
 
 from shared import ClientSettings, JudgeOptions
 from shared.rewards import RewardSettings, make_rubric_reward
-from trainer.models import load_jsonl_dataset, load_policy, resolve_model_path
+from trainer.models import load_policy, resolve_model_path
+from trainer.prepare import load_jsonl_dataset
+from trainer.presets import parse
 from trainer.sft import resume_arg
 
 SCHEMES = ("hybrid", "complexity", "rar_explicit", "rar_implicit", "healthbench")
@@ -56,7 +58,7 @@ def build_trainer(
     from transformers import AutoTokenizer
     from trl import get_peft_config
 
-    from trainer.timed_grpo import TimedGRPOTrainer
+    from trainer.grpo.timed import TimedGRPOTrainer
 
     with training_args.main_process_first(desc="building or converting the policy"):
         model_path = resolve_model_path(model_args.model_name_or_path)  # rank 0 writes it, the others then read
@@ -76,3 +78,9 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: Any, model_args: A
     trainer.train(resume_from_checkpoint=resume_arg(training_args))
     trainer.save_model(training_args.output_dir)
     return trainer
+
+
+def main(argv: list[str]) -> Any:
+    from trl import GRPOConfig, ModelConfig
+
+    return run_grpo(*parse("grpo", (GRPOScriptArguments, GRPOConfig, ModelConfig), argv))

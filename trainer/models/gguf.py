@@ -13,12 +13,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.sources import SourceUnavailable, require_weights
+from trainer._errors import SourceUnavailable
+from trainer.models._build import build_in_place
 
 PREFIX = "gguf:"
 
@@ -77,46 +76,37 @@ def _key(path: Path) -> str:
 
 def convert(path: Path, out: Path) -> Path:
     """Dequantise `path` into an HF model directory at `out` (written beside it, then renamed: atomic)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     try:
         import gguf  # noqa: F401 - transformers needs it to read the file
     except ImportError as e:
         raise SourceUnavailable("loading a GGUF checkpoint needs the `gguf` package: pip install gguf") from e
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    tmp.chmod(0o755)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        model.generation_config.pad_token_id = tokenizer.pad_token_id
-        # the chat's end-of-turn token ends generation (SmolLM2's GGUF says <|endoftext|>, its chats end <|im_end|>)
-        eos = {tokenizer.eos_token_id}
-        for token in ("<|im_end|>", "<end_of_turn>"):
-            tid = tokenizer.convert_tokens_to_ids(token)
-            if isinstance(tid, int) and tid != tokenizer.unk_token_id:
-                eos.add(tid)
-        model.generation_config.eos_token_id = sorted(i for i in eos if i is not None)
-        # the weights are plain float32 now; only the loader's bookkeeping still calls them "gguf-quantised"
-        model.hf_quantizer = None
-        model.is_quantized = False
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        require_weights(tmp, out)
-        (tmp / "SOURCE").write_text(f"dequantised from {path}\n")
-        try:
-            tmp.rename(out)
-        except OSError:  # another process converted it first
-            if not (out / "config.json").exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return build_in_place(out, lambda tmp: _dequantise(path, tmp))
+
+
+def _dequantise(path: Path, tmp: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    # the chat's end-of-turn token ends generation (SmolLM2's GGUF says <|endoftext|>, its chats end <|im_end|>)
+    eos = {tokenizer.eos_token_id}
+    for token in ("<|im_end|>", "<end_of_turn>"):
+        tid = tokenizer.convert_tokens_to_ids(token)
+        if isinstance(tid, int) and tid != tokenizer.unk_token_id:
+            eos.add(tid)
+    model.generation_config.eos_token_id = sorted(i for i in eos if i is not None)
+    # the weights are plain float32 now; only the loader's bookkeeping still calls them "gguf-quantised"
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    (tmp / "SOURCE").write_text(f"dequantised from {path}\n")
 
 
 def resolve_gguf(spec: str) -> Path:
