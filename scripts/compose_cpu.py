@@ -15,9 +15,7 @@ The last line printed is a JSON summary (timings, `docker compose ps`, the train
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
-import json
 import os
 import subprocess
 import sys
@@ -28,7 +26,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts._compose import REPO, SKIP, base_image, compose_cmd, engine_problem, free_port, log, run
+from scripts._compose import REPO, SKIP, base_image, compose_or_skip, free_port, log, run, run_stack, stack_parser
 
 WHEELS = REPO / "docker" / "wheels"
 FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.cpu.yml"]
@@ -133,16 +131,11 @@ GRADE = {
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--keep", action="store_true", help="leave the stack running")
+    ap = stack_parser(__doc__)
     ap.add_argument("--steps", type=int, default=2, help="GRPO steps the trainer runs")
-    ap.add_argument("--summary", type=Path, help="also write the JSON summary here")
     a = ap.parse_args()
-
-    if (problem := engine_problem()) is not None:
-        print(f"SKIP: {problem}")
+    if (compose := compose_or_skip()) is None:
         return SKIP
-    compose = compose_cmd() or []
 
     t0 = time.monotonic()
     timings: dict[str, float] = {}
@@ -156,7 +149,8 @@ def main() -> int:
         "TRAINER_STEPS": str(a.steps),
     }
     os.environ.update(env)
-    try:
+
+    def steps() -> None:
         os.environ["BASE_IMAGE"] = base_image()
         timings["base_image_s"] = time.monotonic() - t0
         os.environ.update(cache_wheels())
@@ -211,24 +205,12 @@ def main() -> int:
         summary["ps"] = run(
             [*compose, *FILES, "ps", "-a", "--format", "table {{.Service}}\t{{.Status}}"], quiet=True
         ).splitlines()
-        summary["ok"] = True
-        return 0
-    except Exception as e:
-        summary["error"] = str(e)
-        log(f"FAILED: {e}")
-        summary["logs"] = run(
-            [*compose, *FILES, "logs", "--no-color", "--tail", "30"], check=False, quiet=True
-        ).splitlines()[-80:]
-        return 1
-    finally:
-        if not a.keep:
-            run([*compose, *FILES, "down", "-v", "--remove-orphans"], check=False, quiet=True)
-        timings["total_s"] = time.monotonic() - t0
+
+    def finish(total_s: float) -> None:
+        timings["total_s"] = total_s
         summary["timings"] = {k: round(v, 1) for k, v in timings.items()}
-        line = json.dumps(summary)
-        if a.summary:
-            a.summary.write_text(line)
-        print(line, flush=True)
+
+    return run_stack(compose, FILES, summary, steps, keep=a.keep, summary_path=a.summary, log_tail=30, finish=finish)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,7 @@ printed is a JSON summary with the figures (requests, seconds, retries seen by H
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import re
 import sys
@@ -32,7 +30,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts._compose import SKIP, base_image, compose_cmd, engine_problem, free_port, log, run
+from scripts._compose import SKIP, base_image, compose_or_skip, free_port, log, run, run_stack, stack_parser
 from shared import AsyncGraderClient, ClientSettings, GradeItem
 
 FILES = ["-f", "docker-compose.yml", "-f", "docker-compose.scale.yml", "-f", "tests/compose/scripted-judge.yml"]
@@ -150,16 +148,12 @@ async def load_with_kill(stack: Stack, n_requests: int, items_each: int, kill_af
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = stack_parser(__doc__)
     ap.add_argument("--replicas", type=int, default=3)
     ap.add_argument("--requests", type=int, default=90, help="grade calls in the load (4 items x 4 criteria each)")
-    ap.add_argument("--keep", action="store_true", help="leave the stack running")
-    ap.add_argument("--summary", type=Path, help="also write the JSON summary here")
     a = ap.parse_args()
-    if (problem := engine_problem()) is not None:
-        print(f"SKIP: {problem}")
+    if (compose := compose_or_skip()) is None:
         return SKIP
-    compose = compose_cmd() or []
     lb_port, judge_port = free_port(), free_port()
     os.environ.update(
         {
@@ -176,8 +170,8 @@ def main() -> int:
     )
     stack = Stack(compose, f"http://127.0.0.1:{lb_port}", f"http://127.0.0.1:{judge_port}")
     summary: dict[str, Any] = {"ok": False, "replicas": a.replicas, "judge_concurrency": JUDGE_CAP}
-    t0 = time.monotonic()
-    try:
+
+    def steps() -> None:
         os.environ["BASE_IMAGE"] = base_image()
         log(f"building grader, redis and lb images on {os.environ['BASE_IMAGE']}")
         run([*compose, *FILES, "build", "grader", "redis", "lb"])
@@ -215,23 +209,11 @@ def main() -> int:
             "judge_calls": stack.judge_calls() - before,
             "cache_hits": sum(b["results"][0]["usage"]["cache_hits"] for b, _ in replayed),
         }
-        summary["ok"] = True
-        return 0
-    except Exception as e:
-        summary["error"] = str(e)
-        log(f"FAILED: {e}")
-        summary["logs"] = run(
-            [*compose, *FILES, "logs", "--no-color", "--tail", "20"], check=False, quiet=True
-        ).splitlines()[-60:]
-        return 1
-    finally:
-        if not a.keep:
-            run([*compose, *FILES, "down", "-v", "--remove-orphans"], check=False, quiet=True)
-        summary["total_s"] = round(time.monotonic() - t0, 1)
-        line = json.dumps(summary)
-        if a.summary:
-            a.summary.write_text(line)
-        print(line, flush=True)
+
+    def finish(total_s: float) -> None:
+        summary["total_s"] = round(total_s, 1)
+
+    return run_stack(compose, FILES, summary, steps, keep=a.keep, summary_path=a.summary, log_tail=20, finish=finish)
 
 
 if __name__ == "__main__":

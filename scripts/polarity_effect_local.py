@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from scripts.local_stack import SHARED_DATA, smollm2_stack  # noqa: E402
-from trainer.polarity.effect import PolarityEffectArguments, report_md, run_polarity_effect  # noqa: E402
+from trainer.cli import main as trainer  # noqa: E402
 
 
 def main() -> None:
@@ -26,17 +26,13 @@ def main() -> None:
     ap.add_argument("--max_records", type=int, default=None)
     ap.add_argument("--output_dir", default="runs/polarity-effect")
     a = ap.parse_args()
+    extra = ["--max_records", str(a.max_records)] if a.max_records is not None else []
     with smollm2_stack(a.shared_data) as (_, model, url):
-        args = PolarityEffectArguments(
-            shared_data=a.shared_data,
-            grader_url=url,
-            judge_mode=a.judge_mode,
-            max_records=a.max_records,
-            judge_label=f"local {model} (llama.cpp server, SmolLM2-135M-Instruct: plumbing, not medical judgement)",
-            output_dir=a.output_dir,
-        )
-        results = run_polarity_effect(args)
-    print(report_md(results))
+        label = f"local {model} (llama.cpp server, SmolLM2-135M-Instruct: plumbing, not medical judgement)"
+        trainer(
+            ["polarity-effect", "--shared_data", a.shared_data, "--grader_url", url, "--judge_mode", a.judge_mode,
+             "--judge_label", label, "--output_dir", a.output_dir, *extra]
+        )  # fmt: skip
     print(f"files in {a.output_dir}")
 
 

@@ -28,11 +28,12 @@ from scripts.local_stack import REPO, free_port, judge, start_grader
 
 def run(outage_s: float, steps: int, workdir: Path) -> dict[str, Any]:
     from transformers import AutoTokenizer, TrainerCallback
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     from shared import ClientSettings
     from shared.rewards import RewardSettings, make_rubric_reward
     from trainer.cli import main as trainer_cli
+    from trainer.grpo import cpu_grpo_config
     from trainer.models.tiny import build_tiny_model
     from trainer.prepare import load_jsonl_dataset
 
@@ -85,20 +86,7 @@ def run(outage_s: float, steps: int, workdir: Path) -> dict[str, Any]:
 
         client = ClientSettings(url=f"http://127.0.0.1:{port}", backoff_max_s=5.0, deadline_s=outage_s + 120)
         reward = make_rubric_reward(RewardSettings(scheme="hybrid"), client, on_response=on_response)
-        args = GRPOConfig(
-            output_dir=str(workdir / "grpo"),
-            max_steps=steps,
-            per_device_train_batch_size=4,
-            num_generations=4,
-            max_completion_length=16,
-            learning_rate=1e-4,
-            logging_steps=1,
-            save_strategy="no",
-            report_to="none",
-            use_cpu=True,
-            bf16=False,
-            gradient_checkpointing=False,
-        )
+        args = cpu_grpo_config(workdir / "grpo", max_steps=steps, max_completion_length=16, learning_rate=1e-4)
         t0 = time.monotonic()
         try:
             trainer = GRPOTrainer(

@@ -96,22 +96,9 @@ def grader(grader_url: str) -> Iterator[httpx.Client]:
 
 def cpu_grpo_config(output_dir: str | Path, **overrides: Any) -> Any:
     """TRL's GRPOConfig for a CPU test run: G=4 completions of one prompt a step, nothing saved or reported."""
-    from trl import GRPOConfig
+    from trainer.grpo import cpu_grpo_config as config
 
-    base: dict[str, Any] = dict(
-        output_dir=str(output_dir),
-        per_device_train_batch_size=4,
-        num_generations=4,
-        logging_steps=1,
-        save_strategy="no",
-        report_to="none",
-        use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
-        seed=0,
-        temperature=1.0,
-    )
-    return GRPOConfig(**(base | overrides))
+    return config(output_dir, **({"seed": 0, "temperature": 1.0} | overrides))
 
 
 @pytest.fixture

@@ -18,20 +18,26 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.compose
 
 
-def test_compose_cpu_profile_runs_end_to_end(tmp_path: Path) -> None:
+def _run_check(script: str, tmp_path: Path, timeout: int) -> dict:
+    """Run one compose check script; its JSON summary, or a skip with its reason (exit 77: no engine)."""
     summary_file = tmp_path / "summary.json"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "compose_cpu.py"), "--summary", str(summary_file)],
+        [sys.executable, str(REPO / "scripts" / script), "--summary", str(summary_file)],
         cwd=REPO,
         text=True,
         capture_output=True,
-        timeout=3600,
+        timeout=timeout,
     )
     if proc.returncode == 77:
         pytest.skip(proc.stdout.strip().splitlines()[-1])
     assert summary_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.loads(summary_file.read_text())
     assert proc.returncode == 0 and summary["ok"], json.dumps(summary, indent=1)[-4000:]
+    return summary
+
+
+def test_compose_cpu_profile_runs_end_to_end(tmp_path: Path) -> None:
+    summary = _run_check("compose_cpu.py", tmp_path, timeout=3600)
     # the host graded a request through the published port, with the real llama.cpp judge behind it
     assert summary["host_request"]["reward"] is not None
     assert summary["host_request"]["usage"]["judge_calls"] >= 3
@@ -47,19 +53,7 @@ def test_compose_cpu_profile_runs_end_to_end(tmp_path: Path) -> None:
 def test_compose_scale_profile_loses_no_request_when_a_replica_is_killed(tmp_path: Path) -> None:
     """`docker-compose.scale.yml`: 3 grader replicas behind HAProxy, one Redis, one global judge cap; the
     scripted judge (exact call counts). What `make compose-scale` runs."""
-    summary_file = tmp_path / "summary.json"
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "compose_scale.py"), "--summary", str(summary_file)],
-        cwd=REPO,
-        text=True,
-        capture_output=True,
-        timeout=1800,
-    )
-    if proc.returncode == 77:
-        pytest.skip(proc.stdout.strip().splitlines()[-1])
-    assert summary_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    s = json.loads(summary_file.read_text())
-    assert proc.returncode == 0 and s["ok"], json.dumps(s, indent=1)[-4000:]
+    s = _run_check("compose_scale.py", tmp_path, timeout=1800)
     assert len(s["spread"]["healthz_by_replica"]) == 3  # every replica serves through the balancer
     # duplicates across replicas are judged once: in turn (cache hits elsewhere) and all at once
     seq = s["duplicates"]["sequential"]

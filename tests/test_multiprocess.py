@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tests.test_trainer_pipeline import heart_fixture
+from tests.test_trainer_pipeline import heart_fixture, prepare_argv
 
 CONFIGS = REPO / "trainer" / "accelerate_configs"
 ACCELERATE = Path(sys.executable).parent / "accelerate"
@@ -31,17 +31,7 @@ ACCELERATE = Path(sys.executable).parent / "accelerate"
 def test_two_process_grpo_each_rank_rewarded_for_its_own_completions(tmp_path: Path, grader_url: str) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO), "RUBRIC_GRADER_URL": grader_url}
     src = heart_fixture(tmp_path / "heart.jsonl")
-    prep = [
-        "prepare",
-        "--source",
-        str(src),
-        "--output_dir",
-        "data",
-        "--sft_fraction",
-        "0",
-        "--max_length_percentile",
-        "100",
-    ]
+    prep = prepare_argv(src, sft_fraction=0)
     subprocess.run([sys.executable, "-m", "trainer", *prep], env=env, cwd=tmp_path, check=True, capture_output=True)
     cmd = [
         str(ACCELERATE), "launch", "--config_file", str(CONFIGS / "cpu-2proc.yaml"),

@@ -1,11 +1,12 @@
-"""Every fenced block in the README runs as written, or says why it cannot run here.
+"""Every fenced block in the README and the docs site runs as written, or says why it cannot run here.
 
-Each block is preceded by a marker line:
-    <!-- readme: run -->               executed (bash or python) in a scratch directory
-    <!-- readme: server -->            a command that starts a server: started, checked on /healthz, stopped
-    <!-- readme: skip <reason> -->     needs a GPU, the network or a Docker engine (the reason says what)
-    <!-- readme: output -->            sample output, not code
-A block without a marker fails the test, so the README cannot grow an untested snippet.
+Each block is preceded by a marker line (`readme:` in the README, `docs:` in docs/):
+    <!-- docs: run -->               executed (bash or python) in a scratch directory
+    <!-- docs: server -->            a command that starts a server: started, checked on /healthz, stopped
+    <!-- docs: skip <reason> -->     needs a GPU, the network or a Docker engine (the reason says what)
+    <!-- docs: output -->            sample output, not code
+A block without a marker fails the test, so neither can grow an untested snippet. The blocks run in file
+order (the README first), in one scratch directory, so a page can use what its earlier blocks made.
 
 What the test changes, and only this (`REWRITES`): `localhost:8080` and `localhost:8000` become the
 grader and scripted judge it started; the hub model `Qwen/Qwen3-0.6B` becomes a tiny model built
@@ -33,7 +34,10 @@ from scripts.local_stack import REPO, free_port, grader, judge
 pytestmark = pytest.mark.slow
 
 README = REPO / "README.md"
-_BLOCK = re.compile(r"(?:^<!-- readme: (?P<marker>[^>]*?) -->\n)?^```(?P<lang>\w*)\n(?P<body>.*?)^```\s*$", re.M | re.S)
+PAGES = [README, *sorted((REPO / "docs").rglob("*.md"))]
+_BLOCK = re.compile(
+    r"(?:^<!-- (?:readme|docs): (?P<marker>[^>]*?) -->\n)?^```(?P<lang>\w*)\n(?P<body>.*?)^```\s*$", re.M | re.S
+)
 CPU_GRPO_FLAGS = (
     " --max_steps 1 --per_device_train_batch_size 4 --num_generations 4 --max_completion_length 8"
     " --use_cpu true --bf16 false --report_to none --save_strategy no"
@@ -42,6 +46,7 @@ CPU_GRPO_FLAGS = (
 
 @dataclass
 class Block:
+    file: str
     line: int
     lang: str
     marker: str
@@ -53,20 +58,32 @@ class Block:
 
 
 def blocks() -> list[Block]:
-    text = README.read_text()
-    return [
-        Block(text[: m.start()].count("\n") + 1, m.group("lang"), (m.group("marker") or "").strip(), m.group("body"))
-        for m in _BLOCK.finditer(text)
-    ]
+    found = []
+    for page in PAGES:
+        text = page.read_text()
+        name = str(page.relative_to(REPO))
+        found += [
+            Block(
+                name,
+                text[: m.start()].count("\n") + 1,
+                m.group("lang"),
+                (m.group("marker") or "").strip(),
+                m.group("body"),
+            )
+            for m in _BLOCK.finditer(text)
+        ]
+    return found
 
 
 def test_every_block_is_run_or_says_why_not() -> None:
-    unmarked = [f"README.md:{b.line}" for b in blocks() if b.kind not in ("run", "server", "skip", "output")]
-    assert not unmarked, f"fenced blocks without a '<!-- readme: ... -->' marker: {unmarked}"
-    for b in blocks():
+    every = blocks()
+    unmarked = [f"{b.file}:{b.line}" for b in every if b.kind not in ("run", "server", "skip", "output")]
+    assert not unmarked, f"fenced blocks without a '<!-- docs: ... -->' marker: {unmarked}"
+    for b in every:
         if b.kind == "skip":
-            assert len(b.marker.split(" ", 1)) == 2 and len(b.marker) > 12, f"README.md:{b.line}: give the reason"
-    assert sum(b.kind in ("run", "server") for b in blocks()) >= 5
+            assert len(b.marker.split(" ", 1)) == 2 and len(b.marker) > 12, f"{b.file}:{b.line}: give the reason"
+    assert sum(b.kind in ("run", "server") for b in every if b.file == "README.md") >= 2
+    assert sum(b.kind in ("run", "server") for b in every) >= 8
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +124,7 @@ def _env(stack: dict[str, str]) -> dict[str, str]:
 RUNNABLE = [b for b in blocks() if b.kind in ("run", "server")]
 
 
-@pytest.mark.parametrize("block", RUNNABLE, ids=[f"line{b.line}-{b.lang}" for b in RUNNABLE])
+@pytest.mark.parametrize("block", RUNNABLE, ids=[f"{b.file}:{b.line}-{b.lang}" for b in RUNNABLE])
 def test_readme_block_runs(block: Block, stack: dict[str, str]) -> None:
     body = rewrite(block.body, stack)
     env = _env(stack)
@@ -118,14 +135,14 @@ def test_readme_block_runs(block: Block, stack: dict[str, str]) -> None:
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                assert proc.poll() is None, f"README.md:{block.line}: the server exited ({proc.returncode})"
+                assert proc.poll() is None, f"{block.file}:{block.line}: the server exited ({proc.returncode})"
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code == 200
                         return
                 except httpx.HTTPError:
                     time.sleep(0.3)
-            pytest.fail(f"README.md:{block.line}: the server did not answer /healthz")
+            pytest.fail(f"{block.file}:{block.line}: the server did not answer /healthz")
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -133,4 +150,4 @@ def test_readme_block_runs(block: Block, stack: dict[str, str]) -> None:
     cmd = ["bash", "-eo", "pipefail", "-c", body] if block.lang in ("bash", "sh", "") else [sys.executable, "-c", body]
     r = subprocess.run(cmd, cwd=stack["work"], env=env, capture_output=True, text=True, timeout=900)
     out = f"--- stdout\n{r.stdout[-3000:]}\n--- stderr\n{r.stderr[-3000:]}"
-    assert r.returncode == 0, f"README.md:{block.line} failed:\n{body}\n{out}"
+    assert r.returncode == 0, f"{block.file}:{block.line} failed:\n{body}\n{out}"

@@ -23,6 +23,14 @@ RUBRIC_OK = [
 ]
 
 
+def prepare_argv(src: Path, output_dir: str = "data", **flags: object) -> list[str]:
+    """`prepare` over a fixture file, no record dropped for its length; `flags` as `--name value`."""
+    argv = ["prepare", "--source", str(src), "--output_dir", output_dir, "--max_length_percentile", "100"]
+    for name, value in flags.items():
+        argv += [f"--{name}", str(value)]
+    return argv
+
+
 def heart_fixture(path: Path, n: int = 12) -> Path:
     """Our own records in the paper's heart-subset format, plus a non-heart one and a short rubric."""
     rows = []
@@ -154,21 +162,7 @@ def test_full_path_prepare_sft_grpo_cpu_smoke(
     monkeypatch.setenv("RUBRIC_GRADER_URL", grader_url)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     src = heart_fixture(tmp_path / "heart.jsonl")
-    main(
-        [
-            "prepare",
-            "--source",
-            str(src),
-            "--output_dir",
-            "data",
-            "--sft_fraction",
-            "0.3",
-            "--eval_fraction",
-            "0.1",
-            "--max_length_percentile",
-            "100",
-        ]
-    )
+    main(prepare_argv(src, sft_fraction=0.3, eval_fraction=0.1))
     common = ["--preset", "cpu-smoke", "--model_name_or_path", "tiny:models/tiny", "--dataset_path", "data"]
     sft = main(["sft", *common, "--output_dir", "runs/sft"])
     assert sft.state.global_step == 2

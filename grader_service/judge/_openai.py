@@ -46,28 +46,16 @@ class OpenAIJudge:
         limiter: Limiter,
         *,
         retry: RetryPolicy | None = None,
-        max_reparse: int = 2,
-        top_logprobs: int = 10,
-        logprob_answer_tokens: int = 1,
-        max_tokens: int = 512,
+        knobs: Knobs | None = None,
         family_name: str = "auto",
         extra_body: dict[str, Any] | None = None,
-        reasoning_budget: int = 2048,
-        min_answer_mass: float = 0.5,
         secrets: tuple[str, ...] = (),
     ) -> None:
         self.transport = transport
         self.client = transport.client  # for /v1/models and the base URL
         self.limiter = limiter
         self.retry = retry or RetryPolicy()
-        self.knobs = Knobs(
-            max_tokens=max_tokens,
-            max_reparse=max_reparse,
-            top_logprobs=top_logprobs,
-            logprob_answer_tokens=logprob_answer_tokens,
-            reasoning_budget=reasoning_budget,
-            min_answer_mass=min_answer_mass,
-        )
+        self.knobs = knobs or Knobs()
         self.family_name = family_name
         self.extra_body = dict(extra_body or {})
         self.secrets = secrets

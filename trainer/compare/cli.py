@@ -28,7 +28,7 @@ from trainer.compare._rollouts import (
     save_rollouts,
 )
 from trainer.html_report import from_grade_response, write_report
-from trainer.presets import parse
+from trainer.presets import run_command
 
 SCHEMES = ["hybrid", "complexity", "healthbench", "rar_explicit"]
 
@@ -157,7 +157,4 @@ def run_compare_schemes(a: CompareSchemesArguments) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> dict[str, Any]:
-    (args,) = parse("compare-schemes", (CompareSchemesArguments,), argv)
-    results = run_compare_schemes(args)
-    print(markdown(results))
-    return results
+    return run_command("compare-schemes", CompareSchemesArguments, run_compare_schemes, argv, markdown)

@@ -7,6 +7,7 @@ output directory as they are produced; a rerun skips what is already there (fail
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from trainer.evaluation.metrics import mcnemar_exact, paired_bootstrap
 from trainer.evaluation.report import markdown, plot_rewards, plot_themes
 from trainer.evaluation.responders import FileResponder, HFResponder, IdealResponder, OpenAIResponder, Responder
 from trainer.html_report import from_graded_rows, write_report
-from trainer.presets import parse
+from trainer.presets import run_command
 
 
 @dataclass
@@ -61,35 +62,36 @@ class EvaluateArguments:
     max_meta: int | None = 200
 
 
+# --responder NAME -> the option it needs (with what to say when it is missing) and how it is built
+_RESPONDERS: dict[str, tuple[str | None, str, Callable[[EvaluateArguments], Responder]]] = {
+    "ideal": (None, "", lambda a: IdealResponder()),
+    "file": ("responses_file", "", lambda a: FileResponder(a.responses_file)),
+    "openai": (
+        "model_name_or_path",
+        " (the served model name)",
+        lambda a: OpenAIResponder(
+            a.endpoint_base_url, a.model_name_or_path, a.endpoint_api_key,
+            system=a.system_prompt, max_tokens=a.max_new_tokens, temperature=a.temperature,
+        ),
+    ),
+    "hf": (
+        "model_name_or_path",
+        "",
+        lambda a: HFResponder(
+            a.model_name_or_path, a.adapter,
+            system=a.system_prompt, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
+        ),
+    ),
+}  # fmt: skip
+
+
 def make_responder(a: EvaluateArguments) -> Responder:
-    if a.responder == "ideal":
-        return IdealResponder()
-    if a.responder == "file":
-        if not a.responses_file:
-            raise SystemExit("--responder file needs --responses_file")
-        return FileResponder(a.responses_file)
-    if a.responder == "openai":
-        if not a.model_name_or_path:
-            raise SystemExit("--responder openai needs --model_name_or_path (the served model name)")
-        return OpenAIResponder(
-            a.endpoint_base_url,
-            a.model_name_or_path,
-            a.endpoint_api_key,
-            system=a.system_prompt,
-            max_tokens=a.max_new_tokens,
-            temperature=a.temperature,
-        )
-    if a.responder == "hf":
-        if not a.model_name_or_path:
-            raise SystemExit("--responder hf needs --model_name_or_path")
-        return HFResponder(
-            a.model_name_or_path,
-            a.adapter,
-            system=a.system_prompt,
-            max_new_tokens=a.max_new_tokens,
-            temperature=a.temperature,
-        )
-    raise SystemExit(f"--responder must be ideal, file, openai or hf, got {a.responder!r}")
+    if a.responder not in _RESPONDERS:
+        raise SystemExit(f"--responder must be one of {', '.join(_RESPONDERS)}, got {a.responder!r}")
+    needs, hint, build = _RESPONDERS[a.responder]
+    if needs and not getattr(a, needs):
+        raise SystemExit(f"--responder {a.responder} needs --{needs}{hint}")
+    return build(a)
 
 
 def _client(a: EvaluateArguments) -> GraderClient:
@@ -240,5 +242,4 @@ def run_evaluate(a: EvaluateArguments) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> dict[str, Any]:
-    (args,) = parse("evaluate", (EvaluateArguments,), argv)
-    return run_evaluate(args)
+    return run_command("evaluate", EvaluateArguments, run_evaluate, argv)

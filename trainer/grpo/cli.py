@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from shared import ClientSettings, JudgeOptions
@@ -84,3 +85,22 @@ def main(argv: list[str]) -> Any:
     from trl import GRPOConfig, ModelConfig
 
     return run_grpo(*parse("grpo", (GRPOScriptArguments, GRPOConfig, ModelConfig), argv))
+
+
+def cpu_grpo_config(output_dir: str | Path, **overrides: Any) -> Any:
+    """TRL's GRPOConfig on a CPU (no bf16, no gradient checkpointing): G=4 completions of one prompt a step,
+    a log line a step, nothing saved or reported; `overrides` win."""
+    from trl import GRPOConfig
+
+    base: dict[str, Any] = dict(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,
+    )
+    return GRPOConfig(**(base | overrides))

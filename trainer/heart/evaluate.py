@@ -9,12 +9,12 @@ Writes `results.json` and `report.md`, precision and recall with bootstrap 95% C
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trainer._output import write_results
 from trainer.heart import make_classifier
 from trainer.heart._labelled import (
     LABELLED_SET,
@@ -23,7 +23,7 @@ from trainer.heart._labelled import (
     load_labelled,
     load_shared_blind,
 )
-from trainer.presets import parse
+from trainer.presets import run_command
 
 
 @dataclass
@@ -158,15 +158,9 @@ def run_heart_eval(args: HeartEvalArguments) -> dict[str, Any]:
             # where the endpoint's answer was unusable the LLM classifier is the lexical one: leave those out
             "where_llm_answered": agreement([a[i] for i in own], [b[i] for i in own]) if own else None,
         }
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    (out / "report.md").write_text(report_md(results))
+    write_results(args.output_dir, results, report_md)
     return results
 
 
 def main(argv: list[str]) -> dict[str, Any]:
-    (args,) = parse("heart-eval", (HeartEvalArguments,), argv)
-    results = run_heart_eval(args)
-    print(report_md(results))
-    return results
+    return run_command("heart-eval", HeartEvalArguments, run_heart_eval, argv, report_md)

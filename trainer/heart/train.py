@@ -29,7 +29,7 @@ from trainer.heart._learned import HERE, KINDS, lexical_features, usable_answer
 from trainer.heart._lexical import classify_lexical
 from trainer.heart._linear import train
 from trainer.heart.evaluate import ci_cell
-from trainer.presets import parse
+from trainer.presets import run_command
 
 RAR_TRAIN_RECORDS = 17_926  # ScaleAI/RaR-Medicine's train split
 HIDDEN = 576  # SmolLM2-135M's hidden size
@@ -261,7 +261,4 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> dict[str, Any]:
-    (args,) = parse("heart-train", (HeartTrainArguments,), argv)
-    results = run_heart_train(args)
-    print(markdown(results))
-    return results
+    return run_command("heart-train", HeartTrainArguments, run_heart_train, argv, markdown)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.learn._stages import Stages
-from trainer.presets import parse
+from trainer.presets import run_command
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(os.environ.get("RUBRIC_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -38,7 +38,7 @@ class LearnArguments:
     steps: int = field(default=16, metadata={"help": "GRPO steps per scheme (one prompt each)"})
     prompts: int = field(default=4, metadata={"help": "distinct training prompts, cycled: each pass shows each once"})
     policy: str = field(default="gguf:smollm2", metadata={"help": "the policy every run starts from"})
-    preset: str = field(default="cpu-learn", metadata={"help": "the grpo preset each run uses"})
+    grpo_preset: str = field(default="cpu-learn", metadata={"help": "the grpo preset each run uses"})
     seed: int = 0
     data: str = field(default=str(RAR_SAMPLE), metadata={"help": "RaR-Medicine-style records to train on"})
     healthbench: list[str] = field(
@@ -123,7 +123,7 @@ def run_learn(a: LearnArguments) -> dict[str, Any]:
     eval_sources = [Path(p) for p in a.healthbench if Path(p).exists()]
     eval_data = concat_jsonl(eval_sources, work / "data" / "healthbench_eval.jsonl") if eval_sources else None
     log.say(f"{len(rows)} training prompts ({picked['heart']} heart-related, {picked['topped_up']} topped up)")
-    num_generations = int(preset_defaults(a.preset, "grpo").get("num_generations", 6))
+    num_generations = int(preset_defaults(a.grpo_preset, "grpo").get("num_generations", 6))
 
     runs: dict[str, dict[str, Any]] = {}
     evaluation: dict[str, Any] = {}
@@ -137,7 +137,7 @@ def run_learn(a: LearnArguments) -> dict[str, Any]:
             t = grpo(
                 [
                     "--preset",
-                    a.preset,
+                    a.grpo_preset,
                     "--model_name_or_path",
                     a.policy,
                     "--dataset_path",
@@ -201,6 +201,7 @@ def run_learn(a: LearnArguments) -> dict[str, Any]:
     results = {
         "config": {
             **asdict(a),
+            "preset": a.grpo_preset,
             "num_generations": num_generations,
             "eval_max_new_tokens": a.eval_max_new_tokens,
         },
@@ -235,7 +236,4 @@ def run_learn(a: LearnArguments) -> dict[str, Any]:
 def main(argv: list[str]) -> dict[str, Any]:
     from trainer.learn._report import markdown
 
-    (args,) = parse("learn", (LearnArguments,), argv)
-    results = run_learn(args)
-    print(markdown(results))
-    return results
+    return run_command("learn", LearnArguments, run_learn, argv, markdown)

@@ -6,16 +6,16 @@ that decided each call, every miss) under `--output_dir`.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shared import pitfall_polarity
+from trainer._output import write_results
 from trainer.polarity._eval import measure
 from trainer.polarity._labels import LabelledPitfall, load_split
-from trainer.presets import parse
+from trainer.presets import run_command
 
 
 @dataclass
@@ -74,15 +74,9 @@ def run_polarity_eval(args: PolarityEvalArguments) -> dict[str, Any]:
             print(f"skipping {split}: {e}")
             continue
         results["splits"][split] = measure(items, _rules)
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    (out / "report.md").write_text(report_md(results))
+    write_results(args.output_dir, results, report_md)
     return results
 
 
 def main(argv: list[str]) -> dict[str, Any]:
-    (args,) = parse("polarity-eval", (PolarityEvalArguments,), argv)
-    results = run_polarity_eval(args)
-    print(report_md(results))
-    return results
+    return run_command("polarity-eval", PolarityEvalArguments, run_polarity_eval, argv, report_md)

@@ -27,7 +27,8 @@ from shared import (
     rubric_from_record,
     to_fault_form,
 )
-from trainer.presets import parse
+from trainer._output import write_results
+from trainer.presets import run_command
 
 PER_CRITERION = ["hybrid", "complexity", "healthbench", "rar_explicit"]
 NON_ANSWER = "I am not able to say much about this. Please ask a doctor."
@@ -211,15 +212,9 @@ def run_polarity_effect(args: PolarityEffectArguments) -> dict[str, Any]:
                 "schemes": scheme_effect(client, items, args.judge_mode),
                 "invert_vs_rewrite": invert_vs_rewrite(client, items, args.judge_mode),
             }
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    (out / "report.md").write_text(report_md(results))
+    write_results(args.output_dir, results, report_md)
     return results
 
 
 def main(argv: list[str]) -> dict[str, Any]:
-    (args,) = parse("polarity-effect", (PolarityEffectArguments,), argv)
-    results = run_polarity_effect(args)
-    print(report_md(results))
-    return results
+    return run_command("polarity-effect", PolarityEffectArguments, run_polarity_effect, argv, report_md)

@@ -7,6 +7,7 @@ command line overrides them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,18 @@ def parse(command: str, types: tuple[type, ...], argv: list[str]) -> tuple[Any, 
             raise SystemExit(f"preset {preset!r} sets unknown {command} options: {sorted(unknown)}")
         parser.set_defaults(**defaults)
     return parser.parse_args_into_dataclasses(rest, look_for_args_file=False)[: len(types)]
+
+
+def run_command(
+    command: str,
+    arguments: type,
+    run: Callable[[Any], Any],
+    argv: list[str],
+    report: Callable[[Any], str] | None = None,
+) -> Any:
+    """A one-dataclass command: parse `argv` over the preset, run, print the report when there is one."""
+    (args,) = parse(command, (arguments,), argv)
+    result = run(args)
+    if report is not None:
+        print(report(result))
+    return result

@@ -14,6 +14,9 @@ from typing import Any, ClassVar
 
 from grader_service.judge._answer import Answer, split_answer
 
+# what a family declares up front (class attributes of the same names); the rest is learned per endpoint
+STARTING_CAPABILITIES = ("token_param", "temperature", "logprobs", "top_logprobs_max", "n", "reasoning")
+
 
 @dataclass
 class Capabilities:
@@ -30,12 +33,7 @@ class Capabilities:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "token_param": self.token_param,
-            "temperature": self.temperature,
-            "logprobs": self.logprobs,
-            "top_logprobs_max": self.top_logprobs_max,
-            "n": self.n,
-            "reasoning": self.reasoning,
+            **{name: getattr(self, name) for name in STARTING_CAPABILITIES},
             "dropped_fields": sorted(self.dropped),
             "learned": list(self.learned),
         }
@@ -98,14 +96,7 @@ class JudgeFamily:
         return self.thinking_off
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(
-            token_param=self.token_param,
-            temperature=self.temperature,
-            logprobs=self.logprobs,
-            top_logprobs_max=self.top_logprobs_max,
-            n=self.n,
-            reasoning=self.reasoning,
-        )
+        return Capabilities(**{name: getattr(self, name) for name in STARTING_CAPABILITIES})
 
     # ------------------------------------------------------------ request
 
